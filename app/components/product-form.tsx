@@ -1,0 +1,164 @@
+import { Form, useNavigation } from '@remix-run/react'
+import type { ReactNode } from 'react'
+import type { ProductFieldErrors } from '~/utils/product-schema'
+import { MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, PRICE_PATTERN } from '~/utils/product-schema'
+import { ALLOWED_IMAGE_TYPES, formatBytes, type UploadLimits } from '~/utils/upload-limits'
+
+export interface ProductFormImage {
+  ref: string
+  fileName: string
+  previewUrl: string
+  width: number
+  height: number
+}
+
+export interface ProductFormProps {
+  values?: { name: string; price: string; description: string }
+  errors?: ProductFieldErrors
+  images?: ProductFormImage[]
+  limits: UploadLimits
+  submitLabel: string
+}
+
+/**
+ * The product form. Without JavaScript it is a plain multipart form whose files stream through the
+ * server; images kept from a failed submit ride along as signed references with a preview each.
+ */
+export function ProductForm({ values, errors = {}, images = [], limits, submitLabel }: ProductFormProps) {
+  const navigation = useNavigation()
+  const submitting = navigation.state === 'submitting'
+  const problems = Object.values(errors).flat()
+  return (
+    <Form method="post" encType="multipart/form-data">
+      {problems.length > 0 ? (
+        <div className="errors" role="alert" id="form-errors">
+          <strong>
+            Please fix {problems.length === 1 ? 'this problem' : `these ${problems.length} problems`}:
+          </strong>
+          <ul>
+            {problems.map((problem, i) => (
+              <li key={i}>{problem}</li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+
+      <Field id="name" label="Name" errors={errors.name}>
+        <input
+          id="name"
+          name="name"
+          type="text"
+          required
+          maxLength={MAX_NAME_LENGTH}
+          defaultValue={values?.name}
+          {...describedBy('name', errors.name)}
+        />
+      </Field>
+
+      <Field id="price" label="Price" hint="In dollars, for example 19.99." errors={errors.price}>
+        <input
+          id="price"
+          name="price"
+          type="text"
+          inputMode="decimal"
+          required
+          pattern={PRICE_PATTERN}
+          defaultValue={values?.price}
+          {...describedBy('price', errors.price, true)}
+        />
+      </Field>
+
+      <Field id="description" label="Description" errors={errors.description}>
+        <textarea
+          id="description"
+          name="description"
+          maxLength={MAX_DESCRIPTION_LENGTH}
+          defaultValue={values?.description}
+          {...describedBy('description', errors.description)}
+        />
+      </Field>
+
+      {images.length > 0 ? (
+        <fieldset className="field">
+          <legend>Images already uploaded</legend>
+          <ul className="kept-images">
+            {images.map((image, i) => (
+              <li key={image.ref}>
+                <input type="hidden" name="imageRef" value={image.ref} />
+                <img
+                  src={image.previewUrl}
+                  alt={`Uploaded image ${i + 1}: ${image.fileName}`}
+                  width={image.width}
+                  height={image.height}
+                />
+                <div>{image.fileName}</div>
+                <label>
+                  <input type="checkbox" name="removeImage" value={image.ref} /> Remove
+                </label>
+              </li>
+            ))}
+          </ul>
+        </fieldset>
+      ) : null}
+
+      <Field
+        id="images"
+        label="Images"
+        hint={`${images.length > 0 ? 'Add more images. ' : ''}JPEG, PNG, WebP, GIF or AVIF; up to ${limits.maxImagesPerProduct} images of ${formatBytes(limits.maxImageBytes)} each.`}
+        errors={errors.images}
+      >
+        <input
+          id="images"
+          name="images"
+          type="file"
+          multiple
+          accept={ALLOWED_IMAGE_TYPES.join(',')}
+          {...describedBy('images', errors.images, true)}
+        />
+      </Field>
+
+      <button type="submit" disabled={submitting}>
+        {submitting ? 'Saving…' : submitLabel}
+      </button>
+    </Form>
+  )
+}
+
+function Field({
+  id,
+  label,
+  hint,
+  errors,
+  children,
+}: {
+  id: string
+  label: string
+  hint?: string
+  errors?: string[]
+  children: ReactNode
+}) {
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      {hint ? (
+        <span className="hint" id={`${id}-hint`}>
+          {hint}
+        </span>
+      ) : null}
+      {children}
+      {errors?.map((error, i) => (
+        <p className="error" id={i === 0 ? `${id}-error` : undefined} key={i}>
+          {error}
+        </p>
+      ))}
+    </div>
+  )
+}
+
+function describedBy(id: string, errors: string[] | undefined, hasHint = false) {
+  const ids = [hasHint ? `${id}-hint` : null, errors?.length ? `${id}-error` : null].filter(Boolean)
+  return {
+    'aria-invalid': errors?.length ? true : undefined,
+    'aria-describedby': ids.length > 0 ? ids.join(' ') : undefined,
+  }
+}

@@ -1,0 +1,185 @@
+import { randomUUID } from 'node:crypto'
+import { getSql } from '~/utils/db.server'
+import type { ProductFields } from '~/utils/product-schema'
+import { copyObject, deleteObjects, headObject, newProductImageKey } from '~/utils/storage.server'
+import type { StagedImage } from '~/utils/upload-ref.server'
+
+export interface ProductImage {
+  id: string
+  key: string
+  contentType: string
+  byteSize: number
+  width: number
+  height: number
+  position: number
+  altText: string
+}
+
+export interface Product {
+  id: string
+  name: string
+  priceCents: number
+  description: string
+  createdAt: Date
+  images: ProductImage[]
+}
+
+export interface ProductSummary {
+  id: string
+  name: string
+  priceCents: number
+  createdAt: Date
+  image: Pick<ProductImage, 'key' | 'width' | 'height' | 'altText'> | null
+}
+
+/** A staged image that is no longer in the bucket (expired, or already attached elsewhere). */
+export class MissingUploadError extends Error {
+  constructor(readonly image: StagedImage) {
+    super(`${image.fileName} is no longer uploaded; please add it again.`)
+  }
+}
+
+/**
+ * Creates a product with its images in one transaction. Each staged object is copied (inside S3) to the
+ * product's own prefix before the transaction, so no row ever names an object that is not there; the
+ * staging copies are deleted after the commit, and the bucket lifecycle catches any that survive.
+ */
+export async function createProduct({
+  adminId,
+  fields,
+  images,
+}: {
+  adminId: number
+  fields: ProductFields
+  images: StagedImage[]
+}): Promise<string> {
+  const productId = randomUUID()
+  const present = await Promise.all(images.map((image) => headObject(image.key)))
+  const missing = images.find((_, i) => present[i] === null)
+  if (missing) throw new MissingUploadError(missing)
+
+  const placed = images.map((image) => ({
+    image,
+    id: randomUUID(),
+    key: newProductImageKey(productId, image.contentType),
+  }))
+  const copied: string[] = []
+  try {
+    await Promise.all(
+      placed.map(async ({ image, key }) => {
+        await copyObject(image.key, key)
+        copied.push(key)
+      }),
+    )
+    await getSql().begin(async (tx) => {
+      await tx`
+        insert into products (id, name, price_cents, description, created_by)
+        values (${productId}, ${fields.name}, ${fields.price}, ${fields.description}, ${adminId})`
+      if (placed.length === 0) return
+      await tx`
+        insert into product_images ${tx(
+          placed.map(({ image, id, key }, position) => ({
+            id,
+            product_id: productId,
+            key,
+            content_type: image.contentType,
+            byte_size: image.byteSize,
+            width: image.width,
+            height: image.height,
+            position,
+          })),
+          'id',
+          'product_id',
+          'key',
+          'content_type',
+          'byte_size',
+          'width',
+          'height',
+          'position',
+        )}`
+    })
+  } catch (error) {
+    await deleteObjects(copied).catch((cleanupError: unknown) =>
+      console.error(
+        `Could not remove copies of a product that was not created: ${copied.join(', ')}`,
+        cleanupError,
+      ),
+    )
+    throw error
+  }
+  await deleteObjects(images.map((image) => image.key)).catch((error: unknown) =>
+    console.error('Could not delete attached staging objects; the lifecycle rule will expire them', error),
+  )
+  return productId
+}
+
+export async function getProduct({ productId }: { productId: string }): Promise<Product | null> {
+  const sql = getSql()
+  const [product] = await sql<Omit<Product, 'images'>[]>`
+    select id, name, price_cents as "priceCents", description, created_at as "createdAt"
+    from products where id = ${productId}`
+  if (!product) return null
+  const images = await sql<(Omit<ProductImage, 'byteSize'> & { byteSize: string })[]>`
+    select id, key, content_type as "contentType", byte_size as "byteSize", width, height, position,
+           alt_text as "altText"
+    from product_images where product_id = ${productId}
+    order by position`
+  return { ...product, images: images.map((image) => ({ ...image, byteSize: Number(image.byteSize) })) }
+}
+
+export interface ProductPage {
+  products: ProductSummary[]
+  /** Pass as `after` for the next page; null on the last page. */
+  nextCursor: string | null
+}
+
+/** Products newest first, `limit` a page, keyset-paginated on (created_at, id) so pages never shift. */
+export async function listProducts({
+  limit,
+  after,
+}: {
+  limit: number
+  after?: string | null
+}): Promise<ProductPage> {
+  const sql = getSql()
+  const cursor = after ? decodeCursor(after) : null
+  const rows = await sql<
+    (Omit<ProductSummary, 'image'> & {
+      micros: string
+      imageKey: string | null
+      width: number
+      height: number
+      altText: string
+    })[]
+  >`
+    select p.id, p.name, p.price_cents as "priceCents", p.created_at as "createdAt",
+           (extract(epoch from p.created_at) * 1000000)::bigint as micros,
+           i.key as "imageKey", i.width, i.height, i.alt_text as "altText"
+    from products p
+    left join lateral (
+      select key, width, height, alt_text from product_images
+      where product_id = p.id order by position limit 1
+    ) i on true
+    ${
+      cursor
+        ? sql`where (p.created_at, p.id) < ('epoch'::timestamptz + ${cursor.micros}::bigint * interval '1 microsecond', ${cursor.id}::uuid)`
+        : sql``
+    }
+    order by p.created_at desc, p.id desc
+    limit ${limit + 1}`
+  const page = rows.slice(0, limit)
+  const last = page.at(-1)
+  return {
+    products: page.map(({ imageKey, width, height, altText, micros: _micros, ...product }) => ({
+      ...product,
+      image: imageKey ? { key: imageKey, width, height, altText } : null,
+    })),
+    nextCursor: rows.length > limit && last ? `${last.micros}_${last.id}` : null,
+  }
+}
+
+// Microseconds since the epoch, as PostgreSQL stores them: a JavaScript Date would round to milliseconds.
+function decodeCursor(cursor: string): { micros: string; id: string } | null {
+  const match = /^(\d{1,18})_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/.exec(cursor)
+  return match ? { micros: match[1]!, id: match[2]! } : null
+}

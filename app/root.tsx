@@ -1,0 +1,88 @@
+import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
+import {
+  Form,
+  isRouteErrorResponse,
+  Link,
+  Links,
+  Meta,
+  Outlet,
+  Scripts,
+  ScrollRestoration,
+  useRouteError,
+  useRouteLoaderData,
+} from '@remix-run/react'
+import type { ReactNode } from 'react'
+import { getOptionalAdmin } from '~/utils/auth.server'
+import stylesUrl from './styles.css?url'
+
+export const links: LinksFunction = () => [{ rel: 'stylesheet', href: stylesUrl }]
+export const meta: MetaFunction = () => [{ title: 'Product images' }]
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  const admin = await getOptionalAdmin(request)
+  return { admin: admin ? { email: admin.email } : null }
+}
+
+export function Layout({ children }: { children: ReactNode }) {
+  const data = useRouteLoaderData<typeof loader>('root')
+  return (
+    <html lang="en">
+      <head>
+        <meta charSet="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <Meta />
+        <Links />
+      </head>
+      <body>
+        <header className="site">
+          <Link className="brand" to="/products">
+            Product images
+          </Link>
+          {data?.admin ? (
+            <span>
+              {data.admin.email}{' '}
+              <Form method="post" action="/logout">
+                <button type="submit" className="secondary">
+                  Sign out
+                </button>
+              </Form>
+            </span>
+          ) : null}
+        </header>
+        <main>{children}</main>
+        <ScrollRestoration />
+        <Scripts />
+      </body>
+    </html>
+  )
+}
+
+export default function App() {
+  return <Outlet />
+}
+
+export function ErrorBoundary() {
+  const error = useRouteError()
+  if (isRouteErrorResponse(error)) {
+    const message =
+      typeof error.data === 'object' && error.data && 'error' in error.data
+        ? String(error.data.error)
+        : error.statusText
+    return (
+      <>
+        <h1>{error.status === 404 ? 'Not found' : `Error ${error.status}`}</h1>
+        <p>{message || 'Something went wrong.'}</p>
+        <p>
+          <Link to="/products">Back to products</Link>
+        </p>
+      </>
+    )
+  }
+  console.error(error)
+  return (
+    <>
+      <h1>Something went wrong</h1>
+      <p>The error was logged. Please try again.</p>
+    </>
+  )
+}

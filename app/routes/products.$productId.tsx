@@ -1,0 +1,68 @@
+import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
+import { Link, useLoaderData } from '@remix-run/react'
+import { getProduct } from '~/models/product.server'
+import { requireAdmin } from '~/utils/auth.server'
+import { formatPrice } from '~/utils/product-schema'
+import { imageUrl } from '~/utils/storage.server'
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  { title: data ? `${data.product.name} · Product images` : 'Product not found' },
+]
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  await requireAdmin(request)
+  const productId = params.productId ?? ''
+  const product = UUID.test(productId) ? await getProduct({ productId }) : null
+  if (!product) throw new Response('No product has that address.', { status: 404, statusText: 'Not found' })
+  const count = product.images.length
+  return {
+    product: {
+      id: product.id,
+      name: product.name,
+      price: formatPrice(product.priceCents),
+      description: product.description,
+      images: await Promise.all(
+        product.images.map(async (image, i) => ({
+          id: image.id,
+          url: await imageUrl(image.key),
+          width: image.width,
+          height: image.height,
+          alt: image.altText || `${product.name}, image ${i + 1} of ${count}`,
+        })),
+      ),
+    },
+  }
+}
+
+export default function ProductPage() {
+  const { product } = useLoaderData<typeof loader>()
+  return (
+    <>
+      <p>
+        <Link to="/products">← All products</Link>
+      </p>
+      <h1>{product.name}</h1>
+      <p className="price">${product.price}</p>
+      {product.description ? <p style={{ whiteSpace: 'pre-line' }}>{product.description}</p> : null}
+      {product.images.length > 0 ? (
+        <ul className="gallery" aria-label="Images">
+          {product.images.map((image, i) => (
+            <li key={image.id}>
+              <img
+                src={image.url}
+                alt={image.alt}
+                width={image.width}
+                height={image.height}
+                loading={i < 3 ? 'eager' : 'lazy'}
+              />
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <p>This product has no images.</p>
+      )}
+    </>
+  )
+}

@@ -1,0 +1,48 @@
+import {
+  redirect,
+  type ActionFunctionArgs,
+  type LoaderFunctionArgs,
+  type MetaFunction,
+} from '@remix-run/node'
+import { Link, useActionData, useLoaderData } from '@remix-run/react'
+import { ProductForm } from '~/components/product-form'
+import { requireAdmin, requireSameOrigin } from '~/utils/auth.server'
+import { getUploadLimits, submitProductForm } from '~/utils/product-form.server'
+
+export const meta: MetaFunction = () => [{ title: 'New product · Product images' }]
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  await requireAdmin(request)
+  return { limits: getUploadLimits() }
+}
+
+export async function action({ request }: ActionFunctionArgs) {
+  requireSameOrigin(request)
+  const admin = await requireAdmin(request)
+  const result = await submitProductForm(request, admin)
+  if (result.ok) return redirect(`/products/${result.productId}`)
+  return result
+}
+
+export default function NewProduct() {
+  const { limits } = useLoaderData<typeof loader>()
+  const failed = useActionData<typeof action>()
+  return (
+    <>
+      <p>
+        <Link to="/products">← All products</Link>
+      </p>
+      <h1>New product</h1>
+      <div className="card">
+        <ProductForm
+          key={failed ? JSON.stringify(failed.values) + failed.images.length : 'new'}
+          values={failed?.values}
+          errors={failed?.errors}
+          images={failed?.images}
+          limits={limits}
+          submitLabel="Create product"
+        />
+      </div>
+    </>
+  )
+}

@@ -1,0 +1,37 @@
+import { z } from 'zod'
+
+export const MAX_NAME_LENGTH = 200
+export const MAX_DESCRIPTION_LENGTH = 5000
+export const PRICE_PATTERN = '\\d{1,7}([.,]\\d{1,2})?'
+
+/** The product form's text fields, as the browser sends them; shared by the form and the action. */
+export const ProductFieldsSchema = z.object({
+  name: z
+    .string({ error: 'Enter a name.' })
+    .trim()
+    .min(1, 'Enter a name.')
+    .max(MAX_NAME_LENGTH, `Keep the name under ${MAX_NAME_LENGTH} characters.`),
+  price: z
+    .string({ error: 'Enter a price, for example 19.99.' })
+    .trim()
+    .min(1, 'Enter a price, for example 19.99.')
+    .regex(new RegExp(`^${PRICE_PATTERN}$`), 'Enter a price like 19.99: digits, with up to two decimals.')
+    .transform((value) => {
+      const [whole = '0', fraction = ''] = value.replace(',', '.').split('.')
+      return Number(whole) * 100 + Number(fraction.padEnd(2, '0'))
+    }),
+  description: z
+    .string()
+    .max(MAX_DESCRIPTION_LENGTH, `Keep the description under ${MAX_DESCRIPTION_LENGTH} characters.`)
+    .default(''),
+})
+
+export type ProductFields = z.output<typeof ProductFieldsSchema>
+export type ProductFieldErrors = Partial<
+  Record<keyof z.input<typeof ProductFieldsSchema> | 'images', string[]>
+>
+
+/** "19.99" from 1999. */
+export function formatPrice(cents: number) {
+  return (cents / 100).toFixed(2)
+}

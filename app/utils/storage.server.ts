@@ -1,0 +1,283 @@
+import { randomUUID } from 'node:crypto'
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3'
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
+import { getEnv } from './env.server'
+import { IMAGE_EXTENSIONS, type ImageType } from './upload-limits'
+
+export interface S3Settings {
+  endpoint: string
+  region: string
+  forcePathStyle: boolean
+  accessKeyId?: string
+  secretAccessKey?: string
+}
+
+/** An S3 client for any S3 engine; without keys it uses the AWS SDK's default credential chain. */
+export function createS3Client(settings: S3Settings): S3Client {
+  return new S3Client({
+    endpoint: settings.endpoint,
+    region: settings.region,
+    forcePathStyle: settings.forcePathStyle,
+    credentials:
+      settings.accessKeyId && settings.secretAccessKey
+        ? { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey }
+        : undefined,
+    // Otherwise the SDK signs a CRC32 of an empty body into presigned URLs and sends trailers
+    // that not every S3 engine accepts.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  })
+}
+
+let client: S3Client | undefined
+
+export function getS3(): S3Client {
+  const env = getEnv()
+  client ??= createS3Client({
+    endpoint: env.S3_ENDPOINT,
+    region: env.S3_REGION,
+    forcePathStyle: env.S3_FORCE_PATH_STYLE,
+    accessKeyId: env.S3_ACCESS_KEY_ID,
+    secretAccessKey: env.S3_SECRET_ACCESS_KEY,
+  })
+  return client
+}
+
+export const STAGING_PREFIX = 'staging/'
+
+/** Where an admin's not-yet-attached uploads live; the lifecycle rule expires this prefix. */
+export function stagingPrefix(adminId: number) {
+  return `${STAGING_PREFIX}${adminId}/`
+}
+
+export function newStagingKey(adminId: number, type: ImageType) {
+  return `${stagingPrefix(adminId)}${randomUUID()}.${IMAGE_EXTENSIONS[type]}`
+}
+
+export function newProductImageKey(productId: string, type: ImageType) {
+  return `products/${productId}/${randomUUID()}.${IMAGE_EXTENSIONS[type]}`
+}
+
+export class StorageError extends Error {
+  override name = 'StorageError'
+}
+
+export class ObjectTooLargeError extends Error {
+  override name = 'ObjectTooLargeError'
+}
+
+/** Multipart part size for server-side streaming; S3 needs at least 5 MiB for every part but the last. */
+export const STREAM_PART_BYTES = 8 * 1024 * 1024
+const STREAM_PARALLEL_PARTS = 2
+
+export interface StreamUploadOptions {
+  /**
+   * Called with the first part (or the whole object if smaller) before anything is sent to S3;
+   * returns where the object goes and its type, or throws to refuse it.
+   */
+  inspect: (head: Uint8Array) => { key: string; contentType: string }
+  source: AsyncIterable<Uint8Array>
+  maxBytes: number
+  s3?: S3Client
+  bucket?: string
+}
+
+/**
+ * Streams a body to S3 holding at most a few parts in memory (STREAM_PART_BYTES each): one PutObject
+ * for a body smaller than a part, multipart otherwise. Throws ObjectTooLargeError as soon as the body
+ * passes maxBytes and aborts the multipart upload on any failure, so nothing is left behind.
+ * The caller drains the source after an error.
+ */
+export async function streamToS3(
+  options: StreamUploadOptions,
+): Promise<{ key: string; byteSize: number; contentType: string }> {
+  const s3 = options.s3 ?? getS3()
+  const bucket = options.bucket ?? getEnv().S3_BUCKET
+  const { source, maxBytes } = options
+  const parts = partsOf(source, STREAM_PART_BYTES, maxBytes)
+
+  const first = await parts.next()
+  const head = first.done ? new Uint8Array(0) : first.value
+  const { key, contentType } = options.inspect(head)
+  const second = first.done ? first : await parts.next()
+  if (second.done) {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: head, ContentType: contentType }))
+    return { key, byteSize: head.length, contentType }
+  }
+
+  const { UploadId } = await s3.send(
+    new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType }),
+  )
+  if (!UploadId) throw new StorageError('S3 returned no UploadId')
+  const completed: { PartNumber: number; ETag: string }[] = []
+  const inFlight = new Set<Promise<void>>()
+  let byteSize = 0
+  let failure: unknown
+  const send = (body: Uint8Array, partNumber: number) => {
+    byteSize += body.length
+    const task = s3
+      .send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: partNumber, Body: body }))
+      .then((result) => {
+        if (!result.ETag) throw new StorageError(`S3 returned no ETag for part ${partNumber}`)
+        completed.push({ PartNumber: partNumber, ETag: result.ETag })
+      })
+      .catch((error: unknown) => {
+        failure ??= error
+      })
+      .finally(() => inFlight.delete(task))
+    inFlight.add(task)
+  }
+  try {
+    send(head, 1)
+    send(second.value, 2)
+    let partNumber = 2
+    while (!failure) {
+      if (inFlight.size >= STREAM_PARALLEL_PARTS) {
+        await Promise.race(inFlight)
+        continue
+      }
+      const next = await parts.next()
+      if (next.done) break
+      send(next.value, ++partNumber)
+    }
+    await Promise.all(inFlight)
+    if (failure) throw failure
+    completed.sort((a, b) => a.PartNumber - b.PartNumber)
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId,
+        MultipartUpload: { Parts: completed },
+      }),
+    )
+    return { key, byteSize, contentType }
+  } catch (error) {
+    await Promise.allSettled(inFlight)
+    await s3
+      .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId }))
+      .catch((abortError: unknown) => console.error(`Could not abort multipart upload of ${key}`, abortError))
+    throw error
+  }
+}
+
+/** Re-chunks a byte stream into parts of exactly `size` bytes (the last may be shorter). */
+async function* partsOf(source: AsyncIterable<Uint8Array>, size: number, maxBytes: number) {
+  let buffer = new Uint8Array(size)
+  let filled = 0
+  let total = 0
+  for await (const chunk of source) {
+    total += chunk.length
+    if (total > maxBytes) throw new ObjectTooLargeError(`larger than ${maxBytes} bytes`)
+    let offset = 0
+    while (offset < chunk.length) {
+      const n = Math.min(size - filled, chunk.length - offset)
+      buffer.set(chunk.subarray(offset, offset + n), filled)
+      filled += n
+      offset += n
+      if (filled === size) {
+        yield buffer
+        buffer = new Uint8Array(size)
+        filled = 0
+      }
+    }
+  }
+  if (filled > 0) yield buffer.subarray(0, filled)
+}
+
+export interface ObjectInfo {
+  byteSize: number
+  contentType: string | undefined
+}
+
+/** Size and type of an object, or null when it does not exist. */
+export async function headObject(key: string): Promise<ObjectInfo | null> {
+  try {
+    const result = await getS3().send(new HeadObjectCommand({ Bucket: getEnv().S3_BUCKET, Key: key }))
+    return { byteSize: result.ContentLength ?? 0, contentType: result.ContentType }
+  } catch (error) {
+    if (isNotFound(error)) return null
+    throw error
+  }
+}
+
+/** The first `bytes` bytes of an object. */
+export async function readObjectHead(key: string, bytes: number): Promise<Uint8Array> {
+  const result = await getS3().send(
+    new GetObjectCommand({ Bucket: getEnv().S3_BUCKET, Key: key, Range: `bytes=0-${bytes - 1}` }),
+  )
+  if (!result.Body) return new Uint8Array(0)
+  return result.Body.transformToByteArray()
+}
+
+/** Server-side copy inside the bucket: the bytes never pass through this process. */
+export async function copyObject(fromKey: string, toKey: string) {
+  const bucket = getEnv().S3_BUCKET
+  await getS3().send(
+    new CopyObjectCommand({
+      Bucket: bucket,
+      Key: toKey,
+      CopySource: `${bucket}/${fromKey.split('/').map(encodeURIComponent).join('/')}`,
+    }),
+  )
+}
+
+/** Deletes keys, 1000 a request; throws if S3 refused any of them. */
+export async function deleteObjects(keys: readonly string[]) {
+  const bucket = getEnv().S3_BUCKET
+  for (let i = 0; i < keys.length; i += 1000) {
+    const batch = keys.slice(i, i + 1000)
+    const result = await getS3().send(
+      new DeleteObjectsCommand({
+        Bucket: bucket,
+        Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
+      }),
+    )
+    const failed = (result.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey')
+    if (failed.length > 0) {
+      throw new StorageError(`S3 refused to delete ${failed.map((e) => `${e.Key} (${e.Code})`).join(', ')}`)
+    }
+  }
+}
+
+const VIEW_URL_LIFETIME_SECONDS = 2 * 60 * 60
+const VIEW_URL_WINDOW_MS = 60 * 60 * 1000
+
+/**
+ * A URL the browser can load an image from: PUBLIC_BASE_URL + key when set, otherwise a presigned GET.
+ * Presigned URLs are signed as of the start of the current hour and live two hours, so the same key
+ * gets the same URL for an hour and the browser cache keeps working.
+ */
+export async function imageUrl(key: string): Promise<string> {
+  const env = getEnv()
+  if (env.PUBLIC_BASE_URL) return `${env.PUBLIC_BASE_URL.replace(/\/+$/, '')}/${key}`
+  return presignedViewUrl(key)
+}
+
+/** A presigned GET, stable within the hour; staging previews always use this (no CDN serves staging). */
+export async function presignedViewUrl(key: string): Promise<string> {
+  const signingDate = new Date(Math.floor(Date.now() / VIEW_URL_WINDOW_MS) * VIEW_URL_WINDOW_MS)
+  return getSignedUrl(getS3(), new GetObjectCommand({ Bucket: getEnv().S3_BUCKET, Key: key }), {
+    expiresIn: VIEW_URL_LIFETIME_SECONDS,
+    signingDate,
+  })
+}
+
+export function isNotFound(error: unknown) {
+  return (
+    error instanceof S3ServiceException &&
+    (error.$metadata.httpStatusCode === 404 || error.name === 'NotFound' || error.name === 'NoSuchKey')
+  )
+}

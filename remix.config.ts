@@ -1,0 +1,24 @@
+import type { VitePluginConfig } from '@remix-run/dev'
+
+/**
+ * The Remix plugin options. The Vite plugin does not read this file by itself:
+ * vite.config.ts imports it, so the options live in the conventional place.
+ */
+export const remixConfig = {
+  appDirectory: 'app',
+  buildDirectory: 'build',
+  ignoredRouteFiles: ['**/*.test.ts', '**/*.test.tsx', '**/.*'],
+  future: {
+    v3_fetcherPersist: true,
+    v3_relativeSplatPath: true,
+    v3_throwAbortReason: true,
+    v3_lazyRouteDiscovery: true,
+    v3_singleFetch: true,
+  },
+} satisfies VitePluginConfig
+
+declare module '@remix-run/node' {
+  interface Future {
+    v3_singleFetch: true
+  }
+}

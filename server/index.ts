@@ -1,0 +1,92 @@
+import { existsSync } from 'node:fs'
+import http from 'node:http'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createRequestHandler } from '@remix-run/express'
+import type { ServerBuild } from '@remix-run/node'
+import express from 'express'
+import { parseEnv } from '../app/utils/env.server'
+import { closeSql } from '../app/utils/db.server'
+import { prepareServices } from './services'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+process.chdir(root)
+if (existsSync('.env') && process.env.SKIP_ENV_FILE !== '1') process.loadEnvFile('.env')
+const production = process.env.NODE_ENV === 'production'
+process.env.NODE_ENV ??= 'development'
+
+let env
+try {
+  env = parseEnv(process.env)
+} catch (error) {
+  console.error((error as Error).message)
+  process.exit(1)
+}
+
+const log = (line: string) => console.log(`[server] ${line}`)
+const services = await prepareServices(env, log).catch((error: unknown) => {
+  console.error(`[server] ${(error as Error).message}`)
+  process.exit(1)
+})
+Object.assign(process.env, services.overrides)
+
+const app = express()
+app.disable('x-powered-by')
+const server = http.createServer(app)
+
+const vite = production
+  ? undefined
+  : await import('vite').then((v) =>
+      v.createServer({ server: { middlewareMode: true, hmr: { server } }, appType: 'custom' }),
+    )
+if (vite) {
+  app.use(vite.middlewares)
+} else {
+  if (!existsSync('build/server/index.js')) {
+    console.error('[server] No production build: run `npm run build` first.')
+    await services.stop()
+    process.exit(1)
+  }
+  app.use('/assets', express.static('build/client/assets', { immutable: true, maxAge: '1y' }))
+  app.use(express.static('build/client', { maxAge: '1h' }))
+}
+const build = vite
+  ? () => vite.ssrLoadModule('virtual:remix/server-build') as Promise<ServerBuild>
+  : ((await import(path.join(root, 'build/server/index.js'))) as ServerBuild)
+app.all('*', createRequestHandler({ build, mode: production ? 'production' : 'development' }))
+
+server.listen(env.PORT, () => {
+  log(`${production ? 'production' : 'development'} server on http://localhost:${env.PORT}`)
+  log(`sign in as ${env.ADMIN_EMAIL} (ADMIN_EMAIL / ADMIN_PASSWORD)`)
+})
+server.on('error', async (error) => {
+  console.error(`[server] ${error.message}`)
+  await shutdown(1)
+})
+
+let stopping = false
+async function shutdown(code = 0) {
+  if (stopping) return
+  stopping = true
+  log('shutting down')
+  const closed = new Promise((resolve) => server.close(resolve))
+  server.closeIdleConnections()
+  const force = setTimeout(() => server.closeAllConnections(), 5000)
+  await closed
+  clearTimeout(force)
+  await vite?.close()
+  await closeSql()
+  await services.stop()
+  log('stopped')
+  process.exit(code)
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) {
+      // A second Ctrl-C: do not wait for open requests, but still stop the services.
+      server.closeAllConnections()
+      return
+    }
+    void shutdown(0)
+  })
+}

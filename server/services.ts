@@ -1,0 +1,93 @@
+import path from 'node:path'
+import { migrate } from '../db/migrate'
+import { ensureAdmin } from '../app/models/admin.server'
+import { configureBucket, corsOriginsFor } from '../app/utils/bucket-config.server'
+import { createSql } from '../app/utils/db.server'
+import type { Env } from '../app/utils/env.server'
+import { createS3Client } from '../app/utils/storage.server'
+import { startLocalCeph } from './local-ceph'
+import { startLocalPostgres } from './local-postgres'
+
+export interface Services {
+  /** Settings to add to the environment: the addresses and keys of the services started here. */
+  overrides: Record<string, string>
+  stop(): Promise<void>
+}
+
+/**
+ * Starts the local PostgreSQL and Ceph RGW for whichever of DATABASE_URL and S3_ENDPOINT is unset
+ * (both at once), then migrates the database, creates the admin and, for the local bucket, applies
+ * the bucket configuration. A real bucket is configured with `npm run bucket:setup` instead.
+ */
+export async function prepareServices(
+  env: Env,
+  log: (line: string) => void = console.log,
+): Promise<Services> {
+  const dataDir = path.resolve(env.DATA_DIR)
+  const stops: (() => Promise<void>)[] = []
+  const stop = async () => {
+    for (const s of stops.reverse())
+      await s().catch((error: unknown) => log(`while stopping: ${String(error)}`))
+  }
+  const overrides: Record<string, string> = {}
+  try {
+    const [pg, ceph] = await Promise.all([
+      env.DATABASE_URL
+        ? null
+        : startLocalPostgres({
+            dataDir: path.join(dataDir, 'postgres'),
+            port: env.LOCAL_POSTGRES_PORT,
+            database: 'product_images',
+            log,
+          }).then((s) => (stops.push(s.stop), s)),
+      env.S3_ENDPOINT
+        ? null
+        : startLocalCeph({
+            dataDir: path.join(dataDir, 'ceph'),
+            s3Port: env.LOCAL_S3_PORT,
+            monPort: env.LOCAL_CEPH_MON_PORT,
+            store: env.LOCAL_CEPH_STORE,
+            log,
+          }).then((s) => (stops.push(s.stop), s)),
+    ])
+    if (pg) overrides.DATABASE_URL = pg.url
+    if (ceph) {
+      Object.assign(overrides, {
+        S3_ENDPOINT: ceph.endpoint,
+        S3_ACCESS_KEY_ID: ceph.accessKeyId,
+        S3_SECRET_ACCESS_KEY: ceph.secretAccessKey,
+        S3_FORCE_PATH_STYLE: 'true',
+      })
+    }
+
+    const sql = createSql(overrides.DATABASE_URL ?? env.DATABASE_URL!, { max: 1 })
+    try {
+      const applied = await migrate(sql)
+      if (applied.length > 0) log(`applied migrations: ${applied.join(', ')}`)
+      await ensureAdmin({ email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD, sql })
+    } finally {
+      await sql.end()
+    }
+
+    if (ceph) {
+      const s3 = createS3Client({
+        endpoint: ceph.endpoint,
+        region: env.S3_REGION,
+        forcePathStyle: true,
+        accessKeyId: ceph.accessKeyId,
+        secretAccessKey: ceph.secretAccessKey,
+      })
+      const changes = await configureBucket(s3, {
+        bucket: env.S3_BUCKET,
+        origins: corsOriginsFor(env.APP_ORIGIN ?? `http://localhost:${env.PORT}`),
+        stagingExpiryDays: env.STAGING_EXPIRY_DAYS,
+      })
+      for (const change of changes) log(`bucket ${env.S3_BUCKET}: ${change}`)
+      s3.destroy()
+    }
+    return { overrides, stop }
+  } catch (error) {
+    await stop()
+    throw error
+  }
+}
