@@ -7,6 +7,7 @@ import type { ServerBuild } from '@remix-run/node'
 import express from 'express'
 import { parseEnv } from '../app/utils/env.server'
 import { closeSql } from '../app/utils/db.server'
+import { isAllowedMutationOrigin } from '../app/utils/origin'
 import { prepareServices } from './services'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -32,6 +33,19 @@ Object.assign(process.env, services.overrides)
 
 const app = express()
 app.disable('x-powered-by')
+const appOrigin = env.APP_ORIGIN ?? `http://localhost:${env.PORT}`
+// Before Remix, whose own CSRF guard answers a foreign Origin with a bare 500.
+app.use((req, res, next) => {
+  const allowed = isAllowedMutationOrigin({
+    method: req.method,
+    origin: req.get('Origin') ?? null,
+    fetchSite: req.get('Sec-Fetch-Site') ?? null,
+    requestOrigin: `${req.protocol}://${req.get('Host')}`,
+    appOrigin,
+  })
+  if (allowed) return next()
+  res.status(403).type('text/plain').send('Cross-origin request refused: this form only accepts posts from its own site.')
+})
 const server = http.createServer(app)
 
 const vite = production

@@ -31,7 +31,8 @@ export async function prepareServices(
   }
   const overrides: Record<string, string> = {}
   try {
-    const [pg, ceph] = await Promise.all([
+    // Both at once; if one fails, the other is still stopped once it has started.
+    const [pgResult, cephResult] = await Promise.allSettled([
       env.DATABASE_URL
         ? null
         : startLocalPostgres({
@@ -39,7 +40,7 @@ export async function prepareServices(
             port: env.LOCAL_POSTGRES_PORT,
             database: 'product_images',
             log,
-          }).then((s) => (stops.push(s.stop), s)),
+          }),
       env.S3_ENDPOINT
         ? null
         : startLocalCeph({
@@ -48,8 +49,14 @@ export async function prepareServices(
             monPort: env.LOCAL_CEPH_MON_PORT,
             store: env.LOCAL_CEPH_STORE,
             log,
-          }).then((s) => (stops.push(s.stop), s)),
+          }),
     ])
+    for (const result of [pgResult, cephResult]) {
+      if (result.status === 'fulfilled' && result.value) stops.push(result.value.stop)
+    }
+    for (const result of [pgResult, cephResult]) if (result.status === 'rejected') throw result.reason
+    const pg = pgResult.status === 'fulfilled' ? pgResult.value : null
+    const ceph = cephResult.status === 'fulfilled' ? cephResult.value : null
     if (pg) overrides.DATABASE_URL = pg.url
     if (ceph) {
       Object.assign(overrides, {

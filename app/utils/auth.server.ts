@@ -1,6 +1,7 @@
 import { redirect } from '@remix-run/node'
 import { getAdmin, type Admin } from '~/models/admin.server'
 import { getEnv } from './env.server'
+import { isAllowedMutationOrigin } from './origin'
 import { getSession, getSessionStorage } from './session.server'
 
 async function getSessionAdmin(request: Request): Promise<Admin | null> {
@@ -29,20 +30,16 @@ export async function getOptionalAdmin(request: Request) {
   return getSessionAdmin(request)
 }
 
-/**
- * Refuses mutations sent from another site. Browsers send Origin on every POST; requests without it
- * (curl, server-to-server) cannot carry a victim's cookies through a browser, so they pass.
- */
+/** Refuses mutations sent from another site (see isAllowedMutationOrigin). */
 export function requireSameOrigin(request: Request) {
-  const origin = request.headers.get('Origin')
-  const fetchSite = request.headers.get('Sec-Fetch-Site')
-  if (origin === null || origin === 'null') {
-    if (fetchSite && fetchSite !== 'same-origin' && fetchSite !== 'none') throw crossOrigin()
-    if (origin === 'null') throw crossOrigin()
-    return
-  }
-  const allowed = new Set([new URL(request.url).origin, getEnv().APP_ORIGIN])
-  if (!allowed.has(origin)) throw crossOrigin()
+  const allowed = isAllowedMutationOrigin({
+    method: request.method,
+    origin: request.headers.get('Origin'),
+    fetchSite: request.headers.get('Sec-Fetch-Site'),
+    requestOrigin: new URL(request.url).origin,
+    appOrigin: getEnv().APP_ORIGIN,
+  })
+  if (!allowed) throw crossOrigin()
 }
 
 function crossOrigin() {

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest'
+import { signUploadRef, verifyUploadRef, type StagedImage } from './upload-ref.server'
+
+const secret = 'unit-test-secret-0123456789abcdefghijkl'
+const image: StagedImage = {
+  key: 'staging/7/0b6c5d9e-2f0a-4c1e-9d3b-1a2b3c4d5e6f.png',
+  adminId: 7,
+  contentType: 'image/png',
+  byteSize: 1234,
+  width: 40,
+  height: 30,
+  fileName: 'mug.png',
+  expiresAt: Math.floor(Date.now() / 1000) + 3600,
+}
+
+describe('upload references', () => {
+  it('round-trips for the admin it was issued to', () => {
+    const ref = signUploadRef(image, secret)
+    expect(verifyUploadRef(ref, 7, { secret })).toEqual({ ok: true, image })
+  })
+
+  it('refuses another admin', () => {
+    expect(verifyUploadRef(signUploadRef(image, secret), 8, { secret })).toEqual({
+      ok: false,
+      reason: 'issued to another admin',
+    })
+  })
+
+  it('refuses an expired reference', () => {
+    const ref = signUploadRef(image, secret)
+    expect(verifyUploadRef(ref, 7, { secret, now: (image.expiresAt + 1) * 1000 })).toMatchObject({
+      ok: false,
+      reason: 'expired',
+    })
+  })
+
+  it('refuses a reference whose facts were edited', () => {
+    const [payload, signature] = signUploadRef(image, secret).split('.')
+    const edited = JSON.parse(Buffer.from(payload!, 'base64url').toString())
+    edited.key = 'products/someone-else/photo.png'
+    const forged = `${Buffer.from(JSON.stringify(edited)).toString('base64url')}.${signature}`
+    expect(verifyUploadRef(forged, 7, { secret })).toMatchObject({ ok: false, reason: 'bad signature' })
+  })
+
+  it('refuses a reference signed with another secret', () => {
+    const ref = signUploadRef(image, 'another-secret-0123456789abcdefghijklmn')
+    expect(verifyUploadRef(ref, 7, { secret })).toMatchObject({ ok: false, reason: 'bad signature' })
+  })
+
+  it.each(['', 'abc', 'a.b.c', '.', 'x.'])('refuses the malformed reference %j', (token) => {
+    expect(verifyUploadRef(token, 7, { secret }).ok).toBe(false)
+  })
+})

@@ -1,0 +1,21 @@
+import { expect, type Page } from '@playwright/test'
+import { TEST_ADMIN } from '../support/services'
+
+export async function signIn(page: Page, redirectTo = '/products') {
+  await page.goto(`/login?redirectTo=${encodeURIComponent(redirectTo)}`)
+  await page.getByLabel('Email').fill(TEST_ADMIN.email)
+  await page.getByLabel('Password').fill(TEST_ADMIN.password)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await expect(page).toHaveURL(new RegExp(`${redirectTo.replace(/[/?]/g, '\\$&')}$`))
+}
+
+/** Waits until every <img> in the locator has loaded real pixels from storage. */
+export async function expectImagesLoaded(page: Page, selector: string, count: number) {
+  const images = page.locator(selector)
+  await expect(images).toHaveCount(count)
+  for (let i = 0; i < count; i++) {
+    await expect
+      .poll(() => images.nth(i).evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth))
+      .toBeGreaterThan(0)
+  }
+}

@@ -1,0 +1,165 @@
+import { randomUUID } from 'node:crypto'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { ensureAdmin, type Admin } from '~/models/admin.server'
+import { getProduct } from '~/models/product.server'
+import { getSql } from '~/utils/db.server'
+import { submitProductForm, type ProductFormResult } from '~/utils/product-form.server'
+import { deleteObjects, headObject, readObjectHead, stagingPrefix } from '~/utils/storage.server'
+import { signUploadRef } from '~/utils/upload-ref.server'
+import { makeGif, makePng } from '../support/images'
+import { listKeys, listMultipartUploads } from '../support/s3'
+
+let admin: Admin
+let otherAdmin: Admin
+
+beforeAll(async () => {
+  admin = { id: await ensureAdmin({ email: `form-${randomUUID()}@example.com`, password: 'password-123' }), email: '' }
+  otherAdmin = { id: await ensureAdmin({ email: `other-${randomUUID()}@example.com`, password: 'password-123' }), email: '' }
+})
+
+function file(bytes: Buffer, name: string, type = 'image/png') {
+  return new File([new Uint8Array(bytes)], name, { type })
+}
+
+function submit(fields: Record<string, string | string[]>, files: File[] = [], as: Admin = admin) {
+  const form = new FormData()
+  for (const [name, value] of Object.entries(fields)) {
+    for (const v of Array.isArray(value) ? value : [value]) form.append(name, v)
+  }
+  for (const f of files) form.append('images', f)
+  return submitProductForm(new Request('http://localhost/products/new', { method: 'POST', body: form }), as)
+}
+
+function failed(result: ProductFormResult) {
+  if (result.ok) throw new Error(`expected a failure, got product ${result.productId}`)
+  return result
+}
+
+async function productCount(name: string) {
+  const [row] = await getSql()<{ count: number }[]>`select count(*)::int as count from products where name = ${name}`
+  return row!.count
+}
+
+describe('the product form without JavaScript', () => {
+  it('creates a product with its images in order, moved out of staging', async () => {
+    const name = `Mug ${randomUUID()}`
+    const result = await submit({ name, price: '19.99', description: 'Stoneware' }, [
+      file(makePng(64, 48), 'front.png'),
+      file(makeGif(30, 20), 'side.gif', 'image/gif'),
+    ])
+    if (!result.ok) throw new Error(JSON.stringify(result.errors))
+    const product = await getProduct({ productId: result.productId })
+    expect(product).toMatchObject({ name, priceCents: 1999, description: 'Stoneware' })
+    expect(product!.images.map((i) => [i.position, i.contentType, i.width, i.height])).toEqual([
+      [0, 'image/png', 64, 48],
+      [1, 'image/gif', 30, 20],
+    ])
+    for (const image of product!.images) {
+      expect(image.key.startsWith(`products/${result.productId}/`)).toBe(true)
+      expect(await headObject(image.key)).toMatchObject({ byteSize: image.byteSize, contentType: image.contentType })
+    }
+    expect(await listKeys(stagingPrefix(admin.id))).toEqual([])
+  })
+
+  it('streams a file larger than one part through multipart and keeps its bytes intact', async () => {
+    const big = makePng(800, 600, { padTo: 20 * 1024 * 1024 + 12345 })
+    const result = await submit({ name: `Poster ${randomUUID()}`, price: '5' }, [file(big, 'poster.png')])
+    if (!result.ok) throw new Error(JSON.stringify(result.errors))
+    const [image] = (await getProduct({ productId: result.productId }))!.images
+    expect(image).toMatchObject({ byteSize: big.length, width: 800, height: 600 })
+    const head = await readObjectHead(image!.key, 64)
+    expect(Buffer.from(head).equals(big.subarray(0, 64))).toBe(true)
+  })
+
+  it('refuses a file that is not an image, keeps the good one and writes nothing', async () => {
+    const name = `Lamp ${randomUUID()}`
+    const result = failed(
+      await submit({ name, price: '12.50' }, [
+        file(makePng(10, 10), 'good.png'),
+        file(Buffer.from('<!doctype html><p>hello</p>'), 'evil.png'),
+      ]),
+    )
+    expect(result.errors.images).toEqual(['evil.png is not an image we accept (JPEG, PNG, WebP, GIF or AVIF).'])
+    expect(result.images.map((i) => i.fileName)).toEqual(['good.png'])
+    expect(await productCount(name)).toBe(0)
+  })
+
+  it('refuses a file above MAX_IMAGE_BYTES while streaming and leaves no multipart upload behind', async () => {
+    const name = `Huge ${randomUUID()}`
+    const tooBig = makePng(100, 100, { padTo: 24 * 1024 * 1024 + 1 })
+    const result = failed(await submit({ name, price: '1' }, [file(tooBig, 'huge.png')]))
+    expect(result.errors.images).toEqual(['huge.png is larger than 24 MiB, the limit for one image.'])
+    expect(await listMultipartUploads(stagingPrefix(admin.id))).toEqual([])
+    expect(await productCount(name)).toBe(0)
+  })
+
+  it('keeps values and uploaded images through a failed submit, so the next submit needs no upload', async () => {
+    const first = failed(
+      await submit({ name: '', price: 'abc', description: 'Kept text' }, [file(makePng(20, 10), 'keep.png')]),
+    )
+    expect(first.errors).toMatchObject({ name: ['Enter a name.'], price: [expect.stringMatching(/price/i)] })
+    expect(first.values).toEqual({ name: '', price: 'abc', description: 'Kept text' })
+    expect(first.images).toHaveLength(1)
+    expect(first.images[0]).toMatchObject({ fileName: 'keep.png', width: 20, height: 10 })
+    expect(first.images[0]!.previewUrl).toMatch(/X-Amz-Signature=/)
+
+    const name = `Vase ${randomUUID()}`
+    const second = await submit({ name, price: '3.50', description: 'Kept text', imageRef: first.images[0]!.ref })
+    if (!second.ok) throw new Error(JSON.stringify(second.errors))
+    const product = await getProduct({ productId: second.productId })
+    expect(product!.images).toMatchObject([{ width: 20, height: 10, contentType: 'image/png' }])
+  })
+
+  it('drops a kept image the admin ticked for removal', async () => {
+    const first = failed(await submit({ name: '', price: '1' }, [file(makePng(5, 5), 'a.png'), file(makePng(6, 6), 'b.png')]))
+    const [a, b] = first.images
+    const result = await submit({ name: `Cup ${randomUUID()}`, price: '1', imageRef: [a!.ref, b!.ref], removeImage: a!.ref })
+    if (!result.ok) throw new Error(JSON.stringify(result.errors))
+    expect((await getProduct({ productId: result.productId }))!.images.map((i) => i.width)).toEqual([6])
+  })
+
+  it('refuses forged and foreign image references with a form error and writes nothing', async () => {
+    const name = `Forged ${randomUUID()}`
+    const foreign = signUploadRef({
+      key: `${stagingPrefix(otherAdmin.id)}${randomUUID()}.png`,
+      adminId: otherAdmin.id,
+      contentType: 'image/png',
+      byteSize: 10,
+      width: 1,
+      height: 1,
+      fileName: 'theirs.png',
+      expiresAt: Math.floor(Date.now() / 1000) + 60,
+    })
+    const result = failed(await submit({ name, price: '1', imageRef: [foreign, 'not-a-ref.abc'] }))
+    expect(result.errors.images).toEqual([
+      'An image added earlier could not be verified; please add it again.',
+      'An image added earlier could not be verified; please add it again.',
+    ])
+    expect(await productCount(name)).toBe(0)
+  })
+
+  it('says which image vanished from staging and keeps the rest', async () => {
+    const first = failed(await submit({ name: '' , price: '1' }, [file(makePng(7, 7), 'stays.png'), file(makePng(8, 8), 'gone.png')]))
+    const gone = first.images.find((i) => i.fileName === 'gone.png')!
+    const goneKey = JSON.parse(Buffer.from(gone.ref.split('.')[0]!, 'base64url').toString()).key as string
+    await deleteObjects([goneKey])
+    const name = `Partial ${randomUUID()}`
+    const result = failed(await submit({ name, price: '1', imageRef: first.images.map((i) => i.ref) }))
+    expect(result.errors.images).toEqual(['gone.png is no longer uploaded; please add it again.'])
+    expect(result.images.map((i) => i.fileName)).toEqual(['stays.png'])
+    expect(await productCount(name)).toBe(0)
+  })
+
+  it('refuses more images than MAX_IMAGES_PER_PRODUCT', async () => {
+    const files = Array.from({ length: 11 }, (_, i) => file(makePng(4, 4), `img-${i}.png`))
+    const result = failed(await submit({ name: `Many ${randomUUID()}`, price: '1' }, files))
+    expect(result.errors.images).toEqual(['img-10.png was not added: a product has at most 10 images.'])
+    expect(result.images).toHaveLength(10)
+  })
+
+  it('ignores an empty file input', async () => {
+    const result = await submit({ name: `Bare ${randomUUID()}`, price: '2' }, [new File([], '', { type: 'application/octet-stream' })])
+    if (!result.ok) throw new Error(JSON.stringify(result.errors))
+    expect((await getProduct({ productId: result.productId }))!.images).toEqual([])
+  })
+})
