@@ -44,7 +44,10 @@ app.use((req, res, next) => {
     appOrigin,
   })
   if (allowed) return next()
-  res.status(403).type('text/plain').send('Cross-origin request refused: this form only accepts posts from its own site.')
+  res
+    .status(403)
+    .type('text/plain')
+    .send('Cross-origin request refused: this form only accepts posts from its own site.')
 })
 const server = http.createServer(app)
 

@@ -8,6 +8,7 @@ import {
   PutBucketCorsCommand,
   PutBucketLifecycleConfigurationCommand,
   S3ServiceException,
+  type BucketLocationConstraint,
   type CORSRule,
   type LifecycleRule,
   type S3Client,
@@ -19,6 +20,7 @@ export interface BucketPolicyOptions {
   /** Origins the browser uploads from (the app's own). */
   origins: string[]
   stagingExpiryDays: number
+  /** For CreateBucket on AWS outside us-east-1. */
   region?: string
 }
 
@@ -72,7 +74,15 @@ export async function configureBucket(s3: S3Client, options: BucketPolicyOptions
   const changes: string[] = []
 
   if (!(await bucketExists(s3, bucket))) {
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }))
+    const outsideDefaultRegion = options.region && options.region !== 'us-east-1'
+    await s3.send(
+      new CreateBucketCommand({
+        Bucket: bucket,
+        CreateBucketConfiguration: outsideDefaultRegion
+          ? { LocationConstraint: options.region as BucketLocationConstraint }
+          : undefined,
+      }),
+    )
     changes.push(`created bucket ${bucket}`)
   }
 

@@ -31,10 +31,7 @@ function avif(width: number, height: number) {
   const ispeBody = Buffer.alloc(12)
   ispeBody.writeUInt32BE(width, 4)
   ispeBody.writeUInt32BE(height, 8)
-  const meta = box(
-    'meta',
-    Buffer.concat([Buffer.alloc(4), box('iprp', box('ipco', box('ispe', ispeBody)))]),
-  )
+  const meta = box('meta', Buffer.concat([Buffer.alloc(4), box('iprp', box('ipco', box('ispe', ispeBody)))]))
   return Buffer.concat([ftyp, meta])
 }
 

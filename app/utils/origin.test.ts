@@ -16,7 +16,9 @@ describe('isAllowedMutationOrigin', () => {
   })
 
   it('refuses posts from another site', () => {
-    expect(isAllowedMutationOrigin({ ...base, origin: 'https://evil.example', fetchSite: 'cross-site' })).toBe(false)
+    expect(
+      isAllowedMutationOrigin({ ...base, origin: 'https://evil.example', fetchSite: 'cross-site' }),
+    ).toBe(false)
     expect(isAllowedMutationOrigin({ ...base, origin: 'null' })).toBe(false)
     expect(isAllowedMutationOrigin({ ...base, origin: null, fetchSite: 'cross-site' })).toBe(false)
   })

@@ -22,7 +22,9 @@ describe('ProductFieldsSchema', () => {
   })
 
   it('requires a name and trims it', () => {
-    expect(ProductFieldsSchema.safeParse({ name: '   ', price: '1' }).error?.issues[0]?.message).toBe('Enter a name.')
+    expect(ProductFieldsSchema.safeParse({ name: '   ', price: '1' }).error?.issues[0]?.message).toBe(
+      'Enter a name.',
+    )
     expect(ProductFieldsSchema.parse({ name: '  Mug ', price: '1' }).name).toBe('Mug')
   })
 

@@ -50,10 +50,12 @@ test('creates a product with two images and shows both on its page', async ({ pa
   await page.getByLabel('Name').fill(name)
   await page.getByLabel('Price').fill('19.99')
   await page.getByLabel('Description').fill('Cast iron, 1 litre.')
-  await page.getByLabel('Images').setInputFiles([
-    fixture('front.png', makePng(120, 80, { rgb: [200, 40, 40] })),
-    fixture('back.png', makePng(90, 90, { rgb: [40, 160, 40] })),
-  ])
+  await page
+    .getByLabel('Images')
+    .setInputFiles([
+      fixture('front.png', makePng(120, 80, { rgb: [200, 40, 40] })),
+      fixture('back.png', makePng(90, 90, { rgb: [40, 160, 40] })),
+    ])
   await page.getByRole('button', { name: 'Create product' }).click()
 
   await expect(page).toHaveURL(/\/products\/[0-9a-f-]{36}$/)
@@ -75,10 +77,9 @@ test('a validation error keeps every value and the uploaded images', async ({ pa
   await page.getByLabel('Name').fill('   ')
   await page.getByLabel('Price').fill('12.34')
   await page.getByLabel('Description').fill('Keeps this text')
-  await page.getByLabel('Images').setInputFiles([
-    fixture('one.png', makePng(50, 40)),
-    fixture('two.png', makePng(60, 30)),
-  ])
+  await page
+    .getByLabel('Images')
+    .setInputFiles([fixture('one.png', makePng(50, 40)), fixture('two.png', makePng(60, 30))])
   await page.getByRole('button', { name: 'Create product' }).click()
 
   await expect(page.getByRole('alert')).toContainText('Enter a name.')
@@ -105,10 +106,14 @@ test('a file that is not an image is refused by name', async ({ page }) => {
   const name = `Fake ${randomUUID().slice(0, 8)}`
   await page.getByLabel('Name').fill(name)
   await page.getByLabel('Price').fill('1')
-  await page.getByLabel('Images').setInputFiles([fixture('notes.png', Buffer.from('<html><script>alert(1)</script></html>'))])
+  await page
+    .getByLabel('Images')
+    .setInputFiles([fixture('notes.png', Buffer.from('<html><script>alert(1)</script></html>'))])
   await page.getByRole('button', { name: 'Create product' }).click()
 
-  await expect(page.getByRole('alert')).toContainText(/notes\.png is not an image we accept \(JPEG, PNG, WebP, GIF or AVIF\)/)
+  await expect(page.getByRole('alert')).toContainText(
+    /notes\.png is not an image we accept \(JPEG, PNG, WebP, GIF or AVIF\)/,
+  )
   await expect(page.getByLabel('Images')).toHaveAccessibleDescription(/notes\.png is not an image/)
   await expect(page.getByLabel('Name')).toHaveValue(name)
   await page.goto('/products')
@@ -119,7 +124,10 @@ test('a form posted from another origin is refused', async ({ page, request }) =
   await signIn(page)
   const cookies = await page.context().cookies()
   const response = await request.post('/products/new', {
-    headers: { Origin: 'https://evil.example', Cookie: cookies.map((c) => `${c.name}=${c.value}`).join('; ') },
+    headers: {
+      Origin: 'https://evil.example',
+      Cookie: cookies.map((c) => `${c.name}=${c.value}`).join('; '),
+    },
     multipart: { name: 'Evil', price: '1' },
     maxRedirects: 0,
   })

@@ -11,7 +11,9 @@ describe('bucket configuration', () => {
     const first = await configureBucket(getS3(), options)
     expect(first).toEqual([
       `created bucket ${bucket}`,
-      expect.stringMatching(/^set CORS: http:\/\/shop.example may DELETE, GET, HEAD, POST, PUT, exposing ETag/),
+      expect.stringMatching(
+        /^set CORS: http:\/\/shop.example may DELETE, GET, HEAD, POST, PUT, exposing ETag/,
+      ),
       expect.stringMatching(/^set lifecycle: expire staging\/\* after 2 day/),
     ])
     expect(await configureBucket(getS3(), options)).toEqual([])
@@ -19,7 +21,10 @@ describe('bucket configuration', () => {
     const lifecycle = await getS3().send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket }))
     expect(lifecycle.Rules).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ Filter: { Prefix: 'staging/' }, Expiration: expect.objectContaining({ Days: 2 }) }),
+        expect.objectContaining({
+          Filter: { Prefix: 'staging/' },
+          Expiration: expect.objectContaining({ Days: 2 }),
+        }),
         expect.objectContaining({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }),
       ]),
     )

@@ -13,8 +13,14 @@ let admin: Admin
 let otherAdmin: Admin
 
 beforeAll(async () => {
-  admin = { id: await ensureAdmin({ email: `form-${randomUUID()}@example.com`, password: 'password-123' }), email: '' }
-  otherAdmin = { id: await ensureAdmin({ email: `other-${randomUUID()}@example.com`, password: 'password-123' }), email: '' }
+  admin = {
+    id: await ensureAdmin({ email: `form-${randomUUID()}@example.com`, password: 'password-123' }),
+    email: '',
+  }
+  otherAdmin = {
+    id: await ensureAdmin({ email: `other-${randomUUID()}@example.com`, password: 'password-123' }),
+    email: '',
+  }
 })
 
 function file(bytes: Buffer, name: string, type = 'image/png') {
@@ -36,7 +42,9 @@ function failed(result: ProductFormResult) {
 }
 
 async function productCount(name: string) {
-  const [row] = await getSql()<{ count: number }[]>`select count(*)::int as count from products where name = ${name}`
+  const [row] = await getSql()<
+    { count: number }[]
+  >`select count(*)::int as count from products where name = ${name}`
   return row!.count
 }
 
@@ -56,7 +64,10 @@ describe('the product form without JavaScript', () => {
     ])
     for (const image of product!.images) {
       expect(image.key.startsWith(`products/${result.productId}/`)).toBe(true)
-      expect(await headObject(image.key)).toMatchObject({ byteSize: image.byteSize, contentType: image.contentType })
+      expect(await headObject(image.key)).toMatchObject({
+        byteSize: image.byteSize,
+        contentType: image.contentType,
+      })
     }
     expect(await listKeys(stagingPrefix(admin.id))).toEqual([])
   })
@@ -79,7 +90,9 @@ describe('the product form without JavaScript', () => {
         file(Buffer.from('<!doctype html><p>hello</p>'), 'evil.png'),
       ]),
     )
-    expect(result.errors.images).toEqual(['evil.png is not an image we accept (JPEG, PNG, WebP, GIF or AVIF).'])
+    expect(result.errors.images).toEqual([
+      'evil.png is not an image we accept (JPEG, PNG, WebP, GIF or AVIF).',
+    ])
     expect(result.images.map((i) => i.fileName)).toEqual(['good.png'])
     expect(await productCount(name)).toBe(0)
   })
@@ -104,16 +117,28 @@ describe('the product form without JavaScript', () => {
     expect(first.images[0]!.previewUrl).toMatch(/X-Amz-Signature=/)
 
     const name = `Vase ${randomUUID()}`
-    const second = await submit({ name, price: '3.50', description: 'Kept text', imageRef: first.images[0]!.ref })
+    const second = await submit({
+      name,
+      price: '3.50',
+      description: 'Kept text',
+      imageRef: first.images[0]!.ref,
+    })
     if (!second.ok) throw new Error(JSON.stringify(second.errors))
     const product = await getProduct({ productId: second.productId })
     expect(product!.images).toMatchObject([{ width: 20, height: 10, contentType: 'image/png' }])
   })
 
   it('drops a kept image the admin ticked for removal', async () => {
-    const first = failed(await submit({ name: '', price: '1' }, [file(makePng(5, 5), 'a.png'), file(makePng(6, 6), 'b.png')]))
+    const first = failed(
+      await submit({ name: '', price: '1' }, [file(makePng(5, 5), 'a.png'), file(makePng(6, 6), 'b.png')]),
+    )
     const [a, b] = first.images
-    const result = await submit({ name: `Cup ${randomUUID()}`, price: '1', imageRef: [a!.ref, b!.ref], removeImage: a!.ref })
+    const result = await submit({
+      name: `Cup ${randomUUID()}`,
+      price: '1',
+      imageRef: [a!.ref, b!.ref],
+      removeImage: a!.ref,
+    })
     if (!result.ok) throw new Error(JSON.stringify(result.errors))
     expect((await getProduct({ productId: result.productId }))!.images.map((i) => i.width)).toEqual([6])
   })
@@ -139,7 +164,12 @@ describe('the product form without JavaScript', () => {
   })
 
   it('says which image vanished from staging and keeps the rest', async () => {
-    const first = failed(await submit({ name: '' , price: '1' }, [file(makePng(7, 7), 'stays.png'), file(makePng(8, 8), 'gone.png')]))
+    const first = failed(
+      await submit({ name: '', price: '1' }, [
+        file(makePng(7, 7), 'stays.png'),
+        file(makePng(8, 8), 'gone.png'),
+      ]),
+    )
     const gone = first.images.find((i) => i.fileName === 'gone.png')!
     const goneKey = JSON.parse(Buffer.from(gone.ref.split('.')[0]!, 'base64url').toString()).key as string
     await deleteObjects([goneKey])
@@ -158,7 +188,9 @@ describe('the product form without JavaScript', () => {
   })
 
   it('ignores an empty file input', async () => {
-    const result = await submit({ name: `Bare ${randomUUID()}`, price: '2' }, [new File([], '', { type: 'application/octet-stream' })])
+    const result = await submit({ name: `Bare ${randomUUID()}`, price: '2' }, [
+      new File([], '', { type: 'application/octet-stream' }),
+    ])
     if (!result.ok) throw new Error(JSON.stringify(result.errors))
     expect((await getProduct({ productId: result.productId }))!.images).toEqual([])
   })

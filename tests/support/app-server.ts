@@ -14,10 +14,14 @@ export interface AppServer {
  */
 export async function startAppServer(env: Record<string, string>): Promise<AppServer> {
   const url = `http://localhost:${env.PORT}`
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/index.ts'], {
-    env: { ...process.env, ...env, NODE_ENV: 'production', SKIP_ENV_FILE: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const child = spawn(
+    process.execPath,
+    [...(process.env.APP_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', 'server/index.ts'],
+    {
+      env: { ...process.env, ...env, NODE_ENV: 'production', SKIP_ENV_FILE: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
   let output = ''
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()))
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()))

@@ -17,6 +17,8 @@ export async function listKeys(prefix: string): Promise<string[]> {
 }
 
 export async function listMultipartUploads(prefix: string) {
-  const result = await getS3().send(new ListMultipartUploadsCommand({ Bucket: getEnv().S3_BUCKET, Prefix: prefix }))
+  const result = await getS3().send(
+    new ListMultipartUploadsCommand({ Bucket: getEnv().S3_BUCKET, Prefix: prefix }),
+  )
   return result.Uploads ?? []
 }

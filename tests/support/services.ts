@@ -37,7 +37,10 @@ export interface TestServices {
  * temporary directory, migrated, with the test admin and a configured bucket. Nothing is shared with
  * the development data in .data/.
  */
-export async function startTestServices(appPort: number, log: (line: string) => void = () => {}): Promise<TestServices> {
+export async function startTestServices(
+  appPort: number,
+  log: (line: string) => void = () => {},
+): Promise<TestServices> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'product-images-test-'))
   // PostgreSQL runs as its own user when we are root, and must be able to enter this directory.
   await chmod(dataDir, 0o755)

@@ -1,0 +1,87 @@
+import { existsSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import { spawnSync } from 'node:child_process'
+import { startAppServer, type AppServer } from '../../tests/support/app-server'
+import { startTestServices, TEST_ADMIN, type TestServices } from '../../tests/support/services'
+import { freePort } from '../../server/processes'
+
+export interface BenchContext {
+  services: TestServices
+  app: AppServer
+  cookie: string
+}
+
+/** Fresh local services and the production server, as the e2e tests use them, with extra settings. */
+export async function startBenchApp(extraEnv: Record<string, string>): Promise<BenchContext> {
+  if (!existsSync('build/server/index.js')) {
+    console.log('building the app first (npm run build)…')
+    const result = spawnSync('npm', ['run', 'build'], { stdio: 'inherit' })
+    if (result.status !== 0) throw new Error('npm run build failed')
+  }
+  const services = await startTestServices(await freePort())
+  const app = await startAppServer({ ...services.env, ...extraEnv }).catch(async (error: unknown) => {
+    await services.stop()
+    throw error
+  })
+  const login = await fetch(`${app.url}/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: app.url },
+    body: new URLSearchParams({ email: TEST_ADMIN.email, password: TEST_ADMIN.password }),
+    redirect: 'manual',
+  })
+  const cookie = login.headers.get('set-cookie')?.split(';')[0]
+  if (!cookie) throw new Error(`sign-in failed with ${login.status}`)
+  return { services, app, cookie }
+}
+
+/** Samples a process's resident memory until stopped; reports the peak. */
+export function sampleRss(pid: number, everyMs = 20) {
+  let peak = 0
+  let running = true
+  const read = async () => {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '')
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0)
+    peak = Math.max(peak, kb * 1024)
+    return kb * 1024
+  }
+  const loop = (async () => {
+    while (running) {
+      await read()
+      await new Promise((r) => setTimeout(r, everyMs))
+    }
+  })()
+  return {
+    current: read,
+    async stop() {
+      running = false
+      await loop
+      return peak
+    },
+  }
+}
+
+export function median(values: number[]) {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+export const MiB = 1024 * 1024
+
+export interface Row {
+  benchmark: string
+  measured: string
+  baseline: string
+  result: string
+  goal: string
+  verdict: string
+}
+
+export function printTable(rows: Row[]) {
+  const headers: (keyof Row)[] = ['benchmark', 'measured', 'baseline', 'result', 'goal', 'verdict']
+  const widths = headers.map((h) => Math.max(h.length, ...rows.map((r) => r[h].length)))
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`
+  console.log(line(headers))
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`)
+  for (const row of rows) console.log(line(headers.map((h) => row[h])))
+}
