@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { getSql } from '~/utils/db.server'
 import type { ProductFields } from '~/utils/product-schema'
-import { copyObject, deleteObjects, headObject, newProductImageKey } from '~/utils/storage.server'
-import type { StagedImage } from '~/utils/upload-ref.server'
+import type { StagedImage } from '~/utils/staged-image.server'
+import { copyObject, deleteObjects, isNotFound, newProductImageKey } from '~/utils/storage.server'
 
 export interface ProductImage {
   id: string
@@ -54,10 +54,6 @@ export async function createProduct({
   images: StagedImage[]
 }): Promise<string> {
   const productId = randomUUID()
-  const present = await Promise.all(images.map((image) => headObject(image.key)))
-  const missing = images.find((_, i) => present[i] === null)
-  if (missing) throw new MissingUploadError(missing)
-
   const placed = images.map((image) => ({
     image,
     id: randomUUID(),
@@ -67,7 +63,9 @@ export async function createProduct({
   try {
     await Promise.all(
       placed.map(async ({ image, key }) => {
-        await copyObject(image.key, key)
+        await copyObject(image.key, key).catch((error: unknown) => {
+          throw isNotFound(error) ? new MissingUploadError(image) : error
+        })
         copied.push(key)
       }),
     )

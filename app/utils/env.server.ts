@@ -1,5 +1,10 @@
 import { z } from 'zod'
-import { DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_IMAGES_PER_PRODUCT } from './upload-limits'
+import {
+  DEFAULT_MAX_IMAGE_BYTES,
+  DEFAULT_MAX_IMAGES_PER_PRODUCT,
+  DEFAULT_MULTIPART_THRESHOLD_BYTES,
+  DEFAULT_UPLOAD_CONCURRENCY,
+} from './upload-limits'
 
 const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.url().optional())
 const optionalString = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional())
@@ -34,6 +39,12 @@ export const EnvSchema = z.object({
   MAX_IMAGE_BYTES: z.coerce.number().int().positive().default(DEFAULT_MAX_IMAGE_BYTES),
   MAX_IMAGES_PER_PRODUCT: z.coerce.number().int().positive().max(100).default(DEFAULT_MAX_IMAGES_PER_PRODUCT),
   UPLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(1).max(604800).default(300),
+  MULTIPART_THRESHOLD_BYTES: z.coerce
+    .number()
+    .int()
+    .min(5 * 1024 * 1024, 'must be at least 5 MiB (the smallest S3 part)')
+    .default(DEFAULT_MULTIPART_THRESHOLD_BYTES),
+  UPLOAD_CONCURRENCY: z.coerce.number().int().min(1).max(20).default(DEFAULT_UPLOAD_CONCURRENCY),
   STAGING_EXPIRY_DAYS: z.coerce.number().int().min(1).default(1),
   // Only read when DATABASE_URL / S3_ENDPOINT are unset and the server starts the local services.
   LOCAL_POSTGRES_PORT: z.coerce.number().int().min(1).max(65535).default(54329),

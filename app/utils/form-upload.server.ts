@@ -1,10 +1,17 @@
 import { Readable } from 'node:stream'
 import type { ReadableStream as NodeWebStream } from 'node:stream/web'
 import busboy from 'busboy'
-import { getEnv } from './env.server'
+import { recordUpload } from '~/models/upload.server'
 import { sniffImage, type SniffedImage } from './image-type'
-import { drainIterator, newStagingKey, ObjectTooLargeError, streamToS3 } from './storage.server'
-import { signUploadRef, type StagedImage } from './upload-ref.server'
+import type { StagedImage } from './staged-image.server'
+import {
+  drainIterator,
+  newStagingKey,
+  ObjectTooLargeError,
+  streamToS3,
+  STREAM_PART_BYTES,
+} from './storage.server'
+import { refExpiry, signUploadRef } from './upload-ref.server'
 import { ALLOWED_TYPES_LABEL, formatBytes, type UploadLimits } from './upload-limits'
 
 const MAX_TEXT_FIELD_BYTES = 64 * 1024
@@ -15,8 +22,8 @@ export const KEPT_IMAGE_FIELD = 'imageRef'
 
 export interface ParsedImageForm {
   formData: FormData
-  /** Images this request streamed to staging, in the order they arrived. */
-  uploaded: StagedImage[]
+  /** Images this request streamed to staging and checked, in the order they arrived, with their references. */
+  uploaded: { image: StagedImage; ref: string }[]
   /** One message per file that was refused, in form order; the other files are kept. */
   fileErrors: string[]
 }
@@ -104,12 +111,19 @@ export async function parseImageForm(
   }
   await Promise.all(tasks)
 
-  const uploaded: StagedImage[] = []
+  const uploaded: ParsedImageForm['uploaded'] = []
   const fileErrors = [...formErrors]
   for (const slot of slots) {
     if ('image' in slot) {
-      uploaded.push(slot.image)
-      formData.append(fileField, signUploadRef(slot.image))
+      const { image } = slot
+      const ref = signUploadRef({
+        key: image.key,
+        adminId,
+        contentType: image.contentType,
+        fileName: image.fileName,
+        expiresAt: refExpiry(),
+      })
+      uploaded.push({ image, ref })
     } else fileErrors.push(slot.error)
   }
   return { formData, uploaded, fileErrors }
@@ -131,15 +145,21 @@ async function stageFile(
   })
   const image = sniffed as SniffedImage | null
   if (!image) throw new NotAnImageError()
-  return {
+  await recordUpload({
     key: stored.key,
     adminId,
+    fileName,
+    contentType: image.type,
+    declaredSize: stored.byteSize,
+    multipart: stored.byteSize > STREAM_PART_BYTES,
+  })
+  return {
+    key: stored.key,
     contentType: image.type,
     byteSize: stored.byteSize,
     width: image.width,
     height: image.height,
     fileName,
-    expiresAt: Math.floor(Date.now() / 1000) + getEnv().STAGING_EXPIRY_DAYS * 86400,
   }
 }
 

@@ -1,12 +1,13 @@
 import { z } from 'zod'
-import { createProduct, MissingUploadError } from '~/models/product.server'
 import type { Admin } from '~/models/admin.server'
+import { createProduct, MissingUploadError } from '~/models/product.server'
 import { getEnv } from './env.server'
 import { KEPT_IMAGE_FIELD, parseImageForm } from './form-upload.server'
 import { ProductFieldsSchema, type ProductFieldErrors } from './product-schema'
+import { checkStagedUpload, type StagedImage } from './staged-image.server'
 import { presignedViewUrl } from './storage.server'
-import { signUploadRef, verifyUploadRef, type StagedImage } from './upload-ref.server'
-import { formatBytes, type UploadLimits } from './upload-limits'
+import { verifyUploadRef } from './upload-ref.server'
+import { formatBytes, type UploaderSettings, type UploadLimits } from './upload-limits'
 
 export const IMAGES_FIELD = 'images'
 export const REMOVE_IMAGE_FIELD = 'removeImage'
@@ -32,10 +33,22 @@ export function getUploadLimits(): UploadLimits {
   return { maxImageBytes: env.MAX_IMAGE_BYTES, maxImagesPerProduct: env.MAX_IMAGES_PER_PRODUCT }
 }
 
+export function getUploaderSettings(): UploaderSettings {
+  const env = getEnv()
+  return {
+    ...getUploadLimits(),
+    multipartThresholdBytes: env.MULTIPART_THRESHOLD_BYTES,
+    concurrency: env.UPLOAD_CONCURRENCY,
+  }
+}
+
+type Checked = { image: StagedImage; ref: string }
+
 /**
  * Handles a submitted product form, with or without JavaScript: streams new files to staging, checks
- * the text fields and every image reference, and creates the product. On failure it returns every value
- * and every image that made it to staging, so the admin fixes the mistake without uploading again.
+ * the text fields and every image reference (HMAC, owner, expiry, then the object itself), and creates
+ * the product. On failure it returns every value and every image that passed, so the admin fixes the
+ * mistake without uploading again. Nothing is written unless everything is valid.
  */
 export async function submitProductForm(request: Request, admin: Admin): Promise<ProductFormResult> {
   const limits = getUploadLimits()
@@ -50,7 +63,7 @@ export async function submitProductForm(request: Request, admin: Admin): Promise
   }
 
   let formData: FormData
-  let uploaded: StagedImage[] = []
+  let uploaded: Checked[] = []
   let fileErrors: string[] = []
   if ((request.headers.get('Content-Type') ?? '').startsWith('multipart/form-data')) {
     try {
@@ -69,12 +82,23 @@ export async function submitProductForm(request: Request, admin: Admin): Promise
 
   const removed = new Set(formData.getAll(REMOVE_IMAGE_FIELD).map(String))
   const imageErrors = [...fileErrors]
-  const kept: StagedImage[] = []
-  for (const ref of formData.getAll(KEPT_IMAGE_FIELD).map(String)) {
-    if (removed.has(ref)) continue
-    const check = verifyUploadRef(ref, admin.id)
-    if (check.ok) kept.push(check.image)
-    else imageErrors.push('An image added earlier could not be verified; please add it again.')
+  const refs = formData
+    .getAll(KEPT_IMAGE_FIELD)
+    .map(String)
+    .filter((token) => !removed.has(token))
+  const checks = await Promise.all(
+    refs.map(async (token): Promise<Checked | string> => {
+      const verified = verifyUploadRef(token, admin.id)
+      if (!verified.ok)
+        return 'An image reference could not be verified (forged, expired or not yours); please add that image again.'
+      const check = await checkStagedUpload(verified.ref, { maxBytes: limits.maxImageBytes })
+      return check.ok ? { image: check.image, ref: token } : check.error
+    }),
+  )
+  const kept: Checked[] = []
+  for (const check of checks) {
+    if (typeof check === 'string') imageErrors.push(check)
+    else kept.push(check)
   }
   const images = [...kept, ...uploaded]
   if (images.length > limits.maxImagesPerProduct) {
@@ -94,14 +118,18 @@ export async function submitProductForm(request: Request, admin: Admin): Promise
   if (!parsed.success || imageErrors.length > 0) return failure(values, errors, images)
 
   try {
-    const productId = await createProduct({ adminId: admin.id, fields: parsed.data, images })
+    const productId = await createProduct({
+      adminId: admin.id,
+      fields: parsed.data,
+      images: images.map((checked) => checked.image),
+    })
     return { ok: true, productId }
   } catch (error) {
     if (error instanceof MissingUploadError) {
       return failure(
         values,
         { images: [error.message] },
-        images.filter((image) => image !== error.image),
+        images.filter((checked) => checked.image !== error.image),
       )
     }
     throw error
@@ -111,15 +139,15 @@ export async function submitProductForm(request: Request, admin: Admin): Promise
 async function failure(
   values: Partial<ProductFormFailure['values']>,
   errors: ProductFieldErrors,
-  images: StagedImage[],
+  images: Checked[],
 ): Promise<{ ok: false } & ProductFormFailure> {
   return {
     ok: false,
     values: { name: values.name ?? '', price: values.price ?? '', description: values.description ?? '' },
     errors,
     images: await Promise.all(
-      images.map(async (image) => ({
-        ref: signUploadRef(image),
+      images.map(async ({ image, ref }) => ({
+        ref,
         fileName: image.fileName,
         previewUrl: await presignedViewUrl(image.key),
         width: image.width,

@@ -23,6 +23,39 @@ export const IMAGE_EXTENSIONS: Record<ImageType, string> = {
 export const DEFAULT_MAX_IMAGE_BYTES = 32 * 1024 * 1024
 export const DEFAULT_MAX_IMAGES_PER_PRODUCT = 20
 
+/** Files above this go up as S3 multipart uploads (setting MULTIPART_THRESHOLD_BYTES). */
+export const DEFAULT_MULTIPART_THRESHOLD_BYTES = 16 * 1024 * 1024
+/** Files uploading at once from one form (setting UPLOAD_CONCURRENCY). */
+export const DEFAULT_UPLOAD_CONCURRENCY = 6
+
+const MIN_PART_BYTES = 5 * 1024 * 1024
+const PREFERRED_PART_BYTES = 8 * 1024 * 1024
+const MAX_PARTS = 10_000
+
+/**
+ * The part size of a browser multipart upload of `size` bytes. The uploader cuts files with it and the
+ * server signs each part's exact Content-Length with it, so S3 itself refuses a part of another size.
+ */
+export function partSizeFor(size: number): number {
+  return Math.max(PREFERRED_PART_BYTES, MIN_PART_BYTES, Math.ceil(size / MAX_PARTS))
+}
+
+/** How many parts a file of `size` bytes has, and how long part `partNumber` (1-based) is. */
+export function partLayout(size: number, partNumber?: number) {
+  const partSize = partSizeFor(size)
+  const count = Math.max(1, Math.ceil(size / partSize))
+  const length =
+    partNumber === undefined || partNumber < 1 || partNumber > count
+      ? null
+      : Math.min(partSize, size - (partNumber - 1) * partSize)
+  return { partSize, count, length }
+}
+
+export interface UploaderSettings extends UploadLimits {
+  multipartThresholdBytes: number
+  concurrency: number
+}
+
 export const ALLOWED_TYPES_LABEL = 'JPEG, PNG, WebP, GIF or AVIF'
 
 export interface UploadLimits {

@@ -3,21 +3,21 @@ import { z } from 'zod'
 import { getEnv } from './env.server'
 import { ALLOWED_IMAGE_TYPES } from './upload-limits'
 
-/** An object in the staging namespace whose bytes the server has checked. */
-export const StagedImageSchema = z.object({
+/**
+ * What the server vouches for when it issues a staging key: who it is for, the file's name and the
+ * type the upload was signed with. Whether the bytes arrived and are an image is checked at submit.
+ */
+export const UploadRefSchema = z.object({
   key: z.string().min(1),
   adminId: z.number().int(),
   contentType: z.enum(ALLOWED_IMAGE_TYPES),
-  byteSize: z.number().int().positive(),
-  width: z.number().int().positive(),
-  height: z.number().int().positive(),
   fileName: z.string().max(255),
   /** Unix seconds after which the reference is refused. */
   expiresAt: z.number().int(),
 })
-export type StagedImage = z.infer<typeof StagedImageSchema>
+export type UploadRef = z.infer<typeof UploadRefSchema>
 
-export type RefCheck = { ok: true; image: StagedImage } | { ok: false; reason: string }
+export type RefCheck = { ok: true; ref: UploadRef } | { ok: false; reason: string }
 
 function refKey(secret: string) {
   // A key of its own, so a reference can never be mistaken for a session cookie signature or vice versa.
@@ -28,12 +28,17 @@ function mac(payload: string, secret: string) {
   return createHmac('sha256', refKey(secret)).update(payload).digest('base64url')
 }
 
+/** How long an issued reference stays valid: as long as the lifecycle rule keeps its object. */
+export function refExpiry(now = Date.now()) {
+  return Math.floor(now / 1000) + getEnv().STAGING_EXPIRY_DAYS * 86400
+}
+
 /**
- * A reference a form can carry through a failed submit: the staged image's facts, signed by the server,
- * so the next submit needs neither the bytes again nor trust in the browser.
+ * A reference a form carries in a hidden input: the upload's facts, signed by the server, so the
+ * action needs no trust in the browser and a failed submit needs no second upload.
  */
-export function signUploadRef(image: StagedImage, secret = getEnv().SESSION_SECRET): string {
-  const payload = Buffer.from(JSON.stringify(StagedImageSchema.parse(image))).toString('base64url')
+export function signUploadRef(ref: UploadRef, secret = getEnv().SESSION_SECRET): string {
+  const payload = Buffer.from(JSON.stringify(UploadRefSchema.parse(ref))).toString('base64url')
   return `${payload}.${mac(payload, secret)}`
 }
 
@@ -50,14 +55,14 @@ export function verifyUploadRef(
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
     return { ok: false, reason: 'bad signature' }
   }
-  let parsed: ReturnType<typeof StagedImageSchema.safeParse>
+  let parsed: ReturnType<typeof UploadRefSchema.safeParse>
   try {
-    parsed = StagedImageSchema.safeParse(JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')))
+    parsed = UploadRefSchema.safeParse(JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')))
   } catch {
     return { ok: false, reason: 'malformed' }
   }
   if (!parsed.success) return { ok: false, reason: 'malformed' }
   if (parsed.data.adminId !== adminId) return { ok: false, reason: 'issued to another admin' }
   if (parsed.data.expiresAt * 1000 < now) return { ok: false, reason: 'expired' }
-  return { ok: true, image: parsed.data }
+  return { ok: true, ref: parsed.data }
 }

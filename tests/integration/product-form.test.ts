@@ -149,16 +149,13 @@ describe('the product form without JavaScript', () => {
       key: `${stagingPrefix(otherAdmin.id)}${randomUUID()}.png`,
       adminId: otherAdmin.id,
       contentType: 'image/png',
-      byteSize: 10,
-      width: 1,
-      height: 1,
       fileName: 'theirs.png',
       expiresAt: Math.floor(Date.now() / 1000) + 60,
     })
     const result = failed(await submit({ name, price: '1', imageRef: [foreign, 'not-a-ref.abc'] }))
     expect(result.errors.images).toEqual([
-      'An image added earlier could not be verified; please add it again.',
-      'An image added earlier could not be verified; please add it again.',
+      'An image reference could not be verified (forged, expired or not yours); please add that image again.',
+      'An image reference could not be verified (forged, expired or not yours); please add that image again.',
     ])
     expect(await productCount(name)).toBe(0)
   })
@@ -175,7 +172,9 @@ describe('the product form without JavaScript', () => {
     await deleteObjects([goneKey])
     const name = `Partial ${randomUUID()}`
     const result = failed(await submit({ name, price: '1', imageRef: first.images.map((i) => i.ref) }))
-    expect(result.errors.images).toEqual(['gone.png is no longer uploaded; please add it again.'])
+    expect(result.errors.images).toEqual([
+      'gone.png is not in storage (it never finished uploading or has expired); please add it again.',
+    ])
     expect(result.images.map((i) => i.fileName)).toEqual(['stays.png'])
     expect(await productCount(name)).toBe(0)
   })

@@ -1,0 +1,35 @@
+import type { ActionFunctionArgs } from '@remix-run/node'
+import { z } from 'zod'
+import { requireAdminApi, requireSameOrigin } from '~/utils/auth.server'
+import { SignError, signUploadRequest, SignRequestSchema } from '~/utils/upload-signing.server'
+
+/**
+ * POST /uploads/sign: signs one S3 request of the browser uploader (JSON in, JSON out).
+ * 401 without a signed-in admin, 403 from another origin or for someone else's upload, 400 for
+ * anything that is not a request the uploader makes.
+ */
+export async function action({ request }: ActionFunctionArgs) {
+  if (request.method !== 'POST') return Response.json({ error: 'Use POST.' }, { status: 405 })
+  requireSameOrigin(request)
+  const admin = await requireAdminApi(request)
+  const body: unknown = await request.json().catch(() => undefined)
+  const parsed = SignRequestSchema.safeParse(body)
+  if (!parsed.success) {
+    return Response.json(
+      { error: `Not a request the uploader can have signed: ${z.prettifyError(parsed.error)}` },
+      { status: 400 },
+    )
+  }
+  try {
+    return Response.json(await signUploadRequest(parsed.data, admin), {
+      headers: { 'Cache-Control': 'no-store' },
+    })
+  } catch (error) {
+    if (error instanceof SignError) return Response.json({ error: error.message }, { status: error.status })
+    throw error
+  }
+}
+
+export function loader() {
+  return Response.json({ error: 'Use POST.' }, { status: 405 })
+}
