@@ -3,6 +3,7 @@ import { freePort } from './server/processes'
 
 // Chosen once in the runner; the workers inherit it through the environment.
 process.env.E2E_PORT ??= String(await freePort())
+process.env.E2E_SHORT_TTL_PORT ??= String(await freePort())
 
 export default defineConfig({
   testDir: 'tests/e2e',

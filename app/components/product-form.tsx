@@ -1,8 +1,12 @@
 import { Form, useNavigation } from '@remix-run/react'
-import type { ReactNode } from 'react'
+import { lazy, Suspense, useEffect, useState, type ReactNode } from 'react'
 import type { ProductFieldErrors } from '~/utils/product-schema'
 import { MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, PRICE_PATTERN } from '~/utils/product-schema'
-import { ALLOWED_IMAGE_TYPES, formatBytes, type UploadLimits } from '~/utils/upload-limits'
+import { ALLOWED_IMAGE_TYPES, formatBytes, type UploaderSettings } from '~/utils/upload-limits'
+import type { UploaderStatus } from './image-uploader.client'
+
+// Loaded only in the browser, after hydration, and only by pages with a product form.
+const ImageUploader = lazy(() => import('./image-uploader.client'))
 
 export interface ProductFormImage {
   ref: string
@@ -16,7 +20,7 @@ export interface ProductFormProps {
   values?: { name: string; price: string; description: string }
   errors?: ProductFieldErrors
   images?: ProductFormImage[]
-  limits: UploadLimits
+  uploader: UploaderSettings
   submitLabel: string
 }
 
@@ -24,10 +28,31 @@ export interface ProductFormProps {
  * The product form. Without JavaScript it is a plain multipart form whose files stream through the
  * server; images kept from a failed submit ride along as signed references with a preview each.
  */
-export function ProductForm({ values, errors = {}, images = [], limits, submitLabel }: ProductFormProps) {
+export function ProductForm({ values, errors = {}, images = [], uploader, submitLabel }: ProductFormProps) {
   const navigation = useNavigation()
   const submitting = navigation.state === 'submitting'
   const problems = Object.values(errors).flat()
+  const [hydrated, setHydrated] = useState(false)
+  useEffect(() => setHydrated(true), [])
+  const [status, setStatus] = useState<UploaderStatus>({ uploading: 0, failed: 0 })
+  const blocked = status.uploading > 0 || status.failed > 0
+  const fileInput = (
+    <Field
+      id="images"
+      label="Images"
+      hint={`${images.length > 0 ? 'Add more images. ' : ''}JPEG, PNG, WebP, GIF or AVIF; up to ${uploader.maxImagesPerProduct} images of ${formatBytes(uploader.maxImageBytes)} each.`}
+      errors={errors.images}
+    >
+      <input
+        id="images"
+        name="images"
+        type="file"
+        multiple
+        accept={ALLOWED_IMAGE_TYPES.join(',')}
+        {...describedBy('images', errors.images, true)}
+      />
+    </Field>
+  )
   return (
     <Form method="post" encType="multipart/form-data">
       {problems.length > 0 ? (
@@ -101,27 +126,47 @@ export function ProductForm({ values, errors = {}, images = [], limits, submitLa
         </fieldset>
       ) : null}
 
-      <Field
-        id="images"
-        label="Images"
-        hint={`${images.length > 0 ? 'Add more images. ' : ''}JPEG, PNG, WebP, GIF or AVIF; up to ${limits.maxImagesPerProduct} images of ${formatBytes(limits.maxImageBytes)} each.`}
-        errors={errors.images}
-      >
-        <input
-          id="images"
-          name="images"
-          type="file"
-          multiple
-          accept={ALLOWED_IMAGE_TYPES.join(',')}
-          {...describedBy('images', errors.images, true)}
-        />
-      </Field>
+      {hydrated ? (
+        <Suspense fallback={fileInput}>
+          <div className="field">
+            <span className="label" id="images-label">
+              Images
+            </span>
+            {errors.images?.map((error, i) => (
+              <p className="error" key={i}>
+                {error}
+              </p>
+            ))}
+            <ImageUploader
+              settings={uploader}
+              keptCount={images.length}
+              fieldName="imageRef"
+              onStatusChange={setStatus}
+            />
+          </div>
+        </Suspense>
+      ) : (
+        fileInput
+      )}
 
-      <button type="submit" disabled={submitting}>
+      <p className="upload-status" id="upload-status" role="status" aria-live="polite">
+        {describeStatus(status)}
+      </p>
+      <button type="submit" disabled={submitting || blocked}>
         {submitting ? 'Saving…' : submitLabel}
       </button>
     </Form>
   )
+}
+
+function describeStatus({ uploading, failed }: UploaderStatus) {
+  const parts = []
+  if (uploading > 0) parts.push(`${uploading} ${uploading === 1 ? 'image is' : 'images are'} still uploading`)
+  if (failed > 0)
+    parts.push(
+      `${failed} ${failed === 1 ? 'image' : 'images'} failed: retry or remove ${failed === 1 ? 'it' : 'them'}`,
+    )
+  return parts.length > 0 ? `${parts.join('; ')}. You can save once every image is uploaded.` : ''
 }
 
 function Field({

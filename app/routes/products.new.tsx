@@ -7,13 +7,13 @@ import {
 import { Link, useActionData, useLoaderData } from '@remix-run/react'
 import { ProductForm } from '~/components/product-form'
 import { requireAdmin, requireSameOrigin } from '~/utils/auth.server'
-import { getUploadLimits, submitProductForm } from '~/utils/product-form.server'
+import { getUploaderSettings, submitProductForm } from '~/utils/product-form.server'
 
 export const meta: MetaFunction = () => [{ title: 'New product · Product images' }]
 
 export async function loader({ request }: LoaderFunctionArgs) {
   await requireAdmin(request)
-  return { limits: getUploadLimits() }
+  return { uploader: getUploaderSettings() }
 }
 
 export async function action({ request }: ActionFunctionArgs) {
@@ -25,7 +25,7 @@ export async function action({ request }: ActionFunctionArgs) {
 }
 
 export default function NewProduct() {
-  const { limits } = useLoaderData<typeof loader>()
+  const { uploader } = useLoaderData<typeof loader>()
   const failed = useActionData<typeof action>()
   return (
     <>
@@ -39,7 +39,7 @@ export default function NewProduct() {
           values={failed?.values}
           errors={failed?.errors}
           images={failed?.images}
-          limits={limits}
+          uploader={uploader}
           submitLabel="Create product"
         />
       </div>

@@ -1,8 +1,8 @@
 import { expect, type Page } from '@playwright/test'
 import { TEST_ADMIN } from '../support/services'
 
-export async function signIn(page: Page, redirectTo = '/products') {
-  await page.goto(`/login?redirectTo=${encodeURIComponent(redirectTo)}`)
+export async function signIn(page: Page, redirectTo = '/products', baseURL = '') {
+  await page.goto(`${baseURL}/login?redirectTo=${encodeURIComponent(redirectTo)}`)
   await page.getByLabel('Email').fill(TEST_ADMIN.email)
   await page.getByLabel('Password').fill(TEST_ADMIN.password)
   await page.getByRole('button', { name: 'Sign in' }).click()

@@ -1,18 +1,51 @@
 import type { FullConfig } from '@playwright/test'
-import { startAppServer } from './app-server'
+import { configureBucket } from '../../app/utils/bucket-config.server'
+import { createS3Client } from '../../app/utils/storage.server'
+import { startAppServer, type AppServer } from './app-server'
 import { startTestServices } from './services'
 
-/** Real PostgreSQL, real Ceph RGW and the production build of the app, for every spec. */
+/**
+ * Real PostgreSQL, real Ceph RGW and the production build of the app, for every spec; plus a second
+ * app server on the same services whose upload URLs live two seconds, for the expiry test.
+ */
 export default async function globalSetup(_config: FullConfig) {
   const port = Number(process.env.E2E_PORT)
+  const shortTtlPort = Number(process.env.E2E_SHORT_TTL_PORT)
   const services = await startTestServices(port)
-  const app = await startAppServer(services.env).catch(async (error: unknown) => {
+  const { env } = services
+  const s3 = createS3Client({
+    endpoint: env.S3_ENDPOINT!,
+    region: env.S3_REGION!,
+    forcePathStyle: true,
+    accessKeyId: env.S3_ACCESS_KEY_ID,
+    secretAccessKey: env.S3_SECRET_ACCESS_KEY,
+  })
+  await configureBucket(s3, {
+    bucket: env.S3_BUCKET!,
+    origins: [`http://localhost:${port}`, `http://localhost:${shortTtlPort}`],
+    stagingExpiryDays: 1,
+  })
+  s3.destroy()
+  const apps: AppServer[] = []
+  try {
+    apps.push(await startAppServer(env))
+    apps.push(
+      await startAppServer({
+        ...env,
+        PORT: String(shortTtlPort),
+        APP_ORIGIN: `http://localhost:${shortTtlPort}`,
+        UPLOAD_URL_TTL_SECONDS: '2',
+      }),
+    )
+  } catch (error) {
+    for (const app of apps) await app.stop()
     await services.stop()
     throw error
-  })
-  Object.assign(process.env, { E2E_S3_ENDPOINT: services.env.S3_ENDPOINT })
+  }
+  // Specs that look into the bucket read its address from here (workers inherit the environment).
+  process.env.E2E_SERVICES_ENV = JSON.stringify(env)
   return async () => {
-    await app.stop()
+    for (const app of apps) await app.stop()
     await services.stop()
   }
 }

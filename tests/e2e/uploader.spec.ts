@@ -1,0 +1,258 @@
+import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3'
+import { randomUUID } from 'node:crypto'
+import { expect, test, type Page } from '@playwright/test'
+import { createS3Client } from '../../app/utils/storage.server'
+import { dropFiles, type DropFile } from './drop'
+import { expectImagesLoaded, signIn } from './utils'
+
+const MiB = 1024 * 1024
+const services = JSON.parse(process.env.E2E_SERVICES_ENV ?? '{}') as Record<string, string>
+
+function s3() {
+  return createS3Client({
+    endpoint: services.S3_ENDPOINT!,
+    region: services.S3_REGION!,
+    forcePathStyle: true,
+    accessKeyId: services.S3_ACCESS_KEY_ID,
+    secretAccessKey: services.S3_SECRET_ACCESS_KEY,
+  })
+}
+
+async function openNewProduct(page: Page, baseURL?: string) {
+  await signIn(page, '/products/new', baseURL)
+  await expect(page.locator('.uppy-Dashboard-inner')).toBeVisible()
+  // The plain input is for JavaScript off; the Dashboard replaces it.
+  await expect(page.locator('input#images')).toHaveCount(0)
+}
+
+/** Slows this page's uploads to `bytesPerSecond` (Chromium's network emulation), or lifts the limit. */
+async function throttleUploads(page: Page, bytesPerSecond: number | null) {
+  const cdp = await page.context().newCDPSession(page)
+  await cdp.send('Network.enable')
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false,
+    latency: 0,
+    downloadThroughput: -1,
+    uploadThroughput: bytesPerSecond ?? -1,
+  })
+}
+
+const submit = (page: Page) => page.getByRole('button', { name: 'Create product' })
+const fileItem = (page: Page, name: string) => page.locator('.uppy-Dashboard-Item').filter({ hasText: name })
+const uploadProblem = (page: Page, name: string) =>
+  page.getByRole('list', { name: 'Upload problems' }).getByRole('listitem').filter({ hasText: name })
+
+async function fillFields(page: Page, name: string) {
+  await page.getByLabel('Name').fill(name)
+  await page.getByLabel('Price').fill('25.00')
+}
+
+test('a dropped batch of 8 images, one multipart, uploads while the admin types and lands in order', async ({
+  page,
+}) => {
+  await openNewProduct(page)
+  const batch: DropFile[] = Array.from({ length: 8 }, (_, i) => ({
+    name: `photo-${i + 1}.png`,
+    type: 'image/png',
+    width: 101 + i,
+    height: 80,
+    ...(i === 4 ? { padTo: 17 * MiB } : {}),
+  }))
+  const multipartCreates: string[] = []
+  page.on('request', (request) => {
+    if (request.method() === 'POST' && new URL(request.url()).searchParams.has('uploads'))
+      multipartCreates.push(request.url())
+  })
+  await throttleUploads(page, 8 * MiB)
+  await dropFiles(page, batch)
+
+  // Thumbnails and progress while the uploads run; saving waits for them.
+  await expect(page.locator('.uppy-Dashboard-Item-previewImg')).toHaveCount(8)
+  await expect(page.locator('#upload-status')).toContainText(/still uploading/)
+  await expect(submit(page)).toBeDisabled()
+  await expect(page.locator('.uppy-StatusBar-progress')).toBeVisible()
+  const name = `Batch ${randomUUID().slice(0, 8)}`
+  await fillFields(page, name)
+  await page.getByLabel('Description').fill('Typed while uploading.')
+
+  await expect(page.locator('input[name="imageRef"]')).toHaveCount(8, { timeout: 30_000 })
+  await expect(page.locator('#upload-status')).toHaveText('')
+  expect(multipartCreates).toHaveLength(1)
+  await submit(page).click()
+
+  await expect(page.getByRole('heading', { level: 1, name })).toBeVisible()
+  await expect(page.getByText('Typed while uploading.')).toBeVisible()
+  for (const [i, spec] of batch.entries()) {
+    await expect(page.getByRole('img', { name: `${name}, image ${i + 1} of 8` })).toHaveAttribute(
+      'width',
+      String(spec.width),
+    )
+  }
+  await expectImagesLoaded(page, 'ul[aria-label="Images"] img', 8)
+})
+
+test('a failed image shows its error and is retried alone', async ({ page }) => {
+  await openNewProduct(page)
+  // Storage refuses every upload of broken.png until the route is lifted: a bad signature, as a
+  // misconfigured bucket would answer. Automatic retries give up after three attempts.
+  let refused = 0
+  await page.route('**/uploads/sign', async (route) => {
+    const body = route.request().postDataJSON() as { fileName?: string }
+    const response = await route.fetch()
+    if (body.fileName !== 'broken.png') return route.fulfill({ response })
+    const json = (await response.json()) as { url: string }
+    refused += 1
+    return route.fulfill({
+      response,
+      json: { ...json, url: json.url.replace(/X-Amz-Signature=\w+/, 'X-Amz-Signature=0000') },
+    })
+  })
+  await dropFiles(page, [
+    { name: 'fine-1.png', type: 'image/png', width: 60, height: 40 },
+    { name: 'broken.png', type: 'image/png', width: 70, height: 40 },
+    { name: 'fine-2.png', type: 'image/png', width: 80, height: 40 },
+  ])
+  await expect(uploadProblem(page, 'broken.png')).toContainText('Retrying…')
+  await expect(page.locator('#upload-status')).toHaveText(/1 image is still uploading/)
+  // Three automatic retries (1 s, 3 s, 6 s apart), each signed anew, then the error stays for the admin.
+  await expect(uploadProblem(page, 'broken.png')).not.toContainText('Retrying', { timeout: 20_000 })
+  await expect(uploadProblem(page, 'broken.png')).toContainText('Storage did not accept the upload')
+  expect(refused).toBe(4)
+  await expect(page.locator('input[name="imageRef"]')).toHaveCount(2)
+  await expect(page.locator('#upload-status')).toHaveText(/1 image failed: retry or remove it/)
+  await expect(submit(page)).toBeDisabled()
+
+  await page.unroute('**/uploads/sign')
+  const otherUploads: string[] = []
+  page.on('request', (r) => r.method() === 'PUT' && otherUploads.push(r.url()))
+  await fileItem(page, 'broken.png').getByRole('button', { name: 'Retry upload' }).click()
+  await expect(page.locator('input[name="imageRef"]')).toHaveCount(3)
+  await expect(page.getByRole('list', { name: 'Upload problems' }).getByRole('listitem')).toHaveCount(0)
+  expect(otherUploads).toHaveLength(1)
+  await expect(submit(page)).toBeEnabled()
+
+  const name = `Retried ${randomUUID().slice(0, 8)}`
+  await fillFields(page, name)
+  await submit(page).click()
+  await expect(page.getByRole('img', { name: `${name}, image 2 of 3` })).toHaveAttribute('width', '70')
+})
+
+test('an upload that outlives its URLs completes without help', async ({ page }) => {
+  // This server signs URLs for two seconds; the file takes several times that at 2 MiB/s.
+  const base = `http://localhost:${process.env.E2E_SHORT_TTL_PORT}`
+  await openNewProduct(page, base)
+  const signs: number[] = []
+  page.on('request', (r) => r.url().endsWith('/uploads/sign') && signs.push(Date.now()))
+  await throttleUploads(page, 2 * MiB)
+  const started = Date.now()
+  await dropFiles(page, [{ name: 'slow.png', type: 'image/png', width: 90, height: 60, padTo: 20 * MiB }])
+  await expect(page.locator('input[name="imageRef"]')).toHaveCount(1, { timeout: 45_000 })
+  expect(Date.now() - started).toBeGreaterThan(3 * 2000)
+  expect(signs.length).toBeGreaterThanOrEqual(4)
+
+  const name = `Slow ${randomUUID().slice(0, 8)}`
+  await fillFields(page, name)
+  await submit(page).click()
+  await expect(page.getByRole('img', { name: `${name}, image 1 of 1` })).toHaveAttribute('width', '90')
+})
+
+test('pausing a multipart upload and resuming it lists the parts already uploaded', async ({ page }) => {
+  await openNewProduct(page)
+  const listParts: string[] = []
+  let partsDone = 0
+  page.on('request', (r) => {
+    const url = new URL(r.url())
+    if (r.method() === 'GET' && url.searchParams.has('uploadId')) listParts.push(r.url())
+  })
+  page.on('response', (r) => {
+    if (r.request().method() === 'PUT' && new URL(r.url()).searchParams.has('partNumber') && r.ok())
+      partsDone += 1
+  })
+  await throttleUploads(page, 4 * MiB)
+  await dropFiles(page, [{ name: 'poster.png', type: 'image/png', width: 120, height: 90, padTo: 20 * MiB }])
+  await expect.poll(() => partsDone, { timeout: 20_000 }).toBeGreaterThanOrEqual(1)
+  await fileItem(page, 'poster.png').getByRole('button', { name: 'Pause upload' }).click()
+  await expect(fileItem(page, 'poster.png').getByRole('button', { name: 'Resume upload' })).toBeVisible()
+  const pausedAt = partsDone
+  await throttleUploads(page, null)
+  await fileItem(page, 'poster.png').getByRole('button', { name: 'Resume upload' }).click()
+  await expect(page.locator('input[name="imageRef"]')).toHaveCount(1, { timeout: 20_000 })
+  expect(listParts.length).toBeGreaterThanOrEqual(1)
+  expect(partsDone).toBeLessThanOrEqual(3 + 1) // 3 parts in all; at most the interrupted one is sent again
+  expect(pausedAt).toBeGreaterThanOrEqual(1)
+})
+
+test('removing a file mid-upload aborts its multipart upload in S3', async ({ page }) => {
+  await openNewProduct(page)
+  let key = ''
+  page.on('response', async (r) => {
+    if (r.url().endsWith('/uploads/sign') && r.ok()) {
+      const json = (await r.json().catch(() => ({}))) as { key?: string }
+      if (json.key) key = json.key
+    }
+  })
+  const aborts: string[] = []
+  page.on('request', (r) => r.method() === 'DELETE' && aborts.push(r.url()))
+  await throttleUploads(page, 2 * MiB)
+  await dropFiles(page, [
+    { name: 'cancel-me.png', type: 'image/png', width: 50, height: 50, padTo: 20 * MiB },
+  ])
+  await expect.poll(() => key).not.toBe('')
+  const client = s3()
+  const uploads = () =>
+    client
+      .send(new ListMultipartUploadsCommand({ Bucket: services.S3_BUCKET, Prefix: key }))
+      .then((r) => r.Uploads ?? [])
+  await expect.poll(async () => (await uploads()).length).toBe(1)
+  await fileItem(page, 'cancel-me.png').getByRole('button', { name: 'Remove file' }).click()
+  await expect.poll(() => aborts.length).toBe(1)
+  await expect.poll(async () => (await uploads()).length).toBe(0)
+  await expect(page.locator('.uppy-Dashboard-Item')).toHaveCount(0)
+  client.destroy()
+})
+
+test('an HTML file renamed .png uploads but is refused at submit, by name', async ({ page }) => {
+  await openNewProduct(page)
+  await dropFiles(page, [
+    { name: 'real.png', type: 'image/png', width: 64, height: 64 },
+    {
+      name: 'page.png',
+      type: 'image/png',
+      width: 1,
+      height: 1,
+      text: '<!doctype html><h1>not an image</h1>',
+    },
+  ])
+  await expect(page.locator('input[name="imageRef"]')).toHaveCount(2)
+  const name = `Sneaky ${randomUUID().slice(0, 8)}`
+  await fillFields(page, name)
+  await submit(page).click()
+  await expect(page.getByRole('alert')).toContainText(
+    'page.png is not an image we accept (JPEG, PNG, WebP, GIF or AVIF).',
+  )
+  // The good image is kept (as an uploaded preview) and the values stay.
+  await expect(page.getByRole('img', { name: 'Uploaded image 1: real.png' })).toBeVisible()
+  await expect(page.getByLabel('Name')).toHaveValue(name)
+  await submit(page).click()
+  await expect(page.getByRole('heading', { level: 1, name })).toBeVisible()
+  await expect(page.getByRole('img', { name: `${name}, image 1 of 1` })).toHaveAttribute('width', '64')
+})
+
+test('the signing route refuses anonymous and cross-origin callers', async ({ page, request }) => {
+  const body = { operation: 'putObject', fileName: 'a.png', contentType: 'image/png', size: 10 }
+  const anonymous = await request.post('/uploads/sign', { data: body })
+  expect(anonymous.status()).toBe(401)
+  await signIn(page)
+  const cookie = (await page.context().cookies()).map((c) => `${c.name}=${c.value}`).join('; ')
+  const foreign = await request.post('/uploads/sign', {
+    data: body,
+    headers: { Cookie: cookie, Origin: 'https://evil.example' },
+  })
+  expect(foreign.status()).toBe(403)
+  const outside = await request.post('/uploads/sign', {
+    data: { operation: 'listParts', key: 'products/someone/1.png', uploadId: 'x' },
+    headers: { Cookie: cookie },
+  })
+  expect(outside.status()).toBe(403)
+  expect((await outside.json()).error).toBe('That key is outside your upload namespace.')
+})
