@@ -64,8 +64,13 @@ if (vite) {
     await services.stop()
     process.exit(1)
   }
-  app.use('/assets', express.static('build/client/assets', { immutable: true, maxAge: '1y' }))
-  app.use(express.static('build/client', { maxAge: '1h' }))
+  app.use(
+    '/assets',
+    express.static('build/client/assets', { immutable: true, maxAge: '1y', fallthrough: false }),
+  )
+  // Only paths that look like files touch the disk; pages and API calls go straight to Remix.
+  const publicFiles = express.static('build/client', { maxAge: '1h', index: false })
+  app.use((req, res, next) => (/\.\w+$/.test(req.path) ? publicFiles(req, res, next) : next()))
 }
 const build = vite
   ? () => vite.ssrLoadModule('virtual:remix/server-build') as Promise<ServerBuild>

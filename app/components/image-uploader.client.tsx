@@ -68,6 +68,7 @@ export default function ImageUploader({
   useEffect(() => {
     // Created here, not in useState, so StrictMode's mount-unmount-mount destroys the instance it made.
     const { settings: s, keptCount: kept } = initial.current
+    const refsByKey = new Map<string, string>()
     const instance: ImageUppy = new Uppy<ImageMeta, AwsBody>({
       autoProceed: true,
       restrictions: restrictionsFor(s, kept),
@@ -79,7 +80,7 @@ export default function ImageUploader({
       // Uppy's requested key is only a handle for the file; the server answers with the real key.
       generateObjectKey: (file) => file.id,
       allowedMetaFields: false,
-      signRequest: (request) => signRequest(instance, request),
+      signRequest: (request) => signRequest(instance, refsByKey, request),
     })
 
     const attempts = new Map<string, number>()
@@ -192,21 +193,23 @@ function snapshotOf(file: ImageFile, retrying: boolean): FileSnapshot {
 }
 
 /** Turns one request of the S3 client into a call to /uploads/sign. */
-async function signRequest(uppy: ImageUppy, request: SignInput) {
+async function signRequest(uppy: ImageUppy, refsByKey: Map<string, string>, request: SignInput) {
   let body: Record<string, unknown>
   let file: ImageFile | undefined
-  if ('partNumber' in request) {
-    body = {
-      operation: 'uploadPart',
-      key: request.key,
-      uploadId: request.uploadId,
-      partNumber: request.partNumber,
+  if ('uploadId' in request) {
+    // Later requests carry the reference issued with the key: the server's proof of who started it.
+    // Kept apart from the files, because the abort after a removal comes when the file is gone.
+    const ref = refsByKey.get(request.key)
+    if (!ref) throw new SigningError('This upload is unknown to the page; add the file again.', 400)
+    const { key, uploadId } = request
+    if ('partNumber' in request) {
+      body = { operation: 'uploadPart', key, uploadId, ref, partNumber: request.partNumber }
+    } else {
+      const operation = { GET: 'listParts', POST: 'completeMultipartUpload', DELETE: 'abortMultipartUpload' }[
+        request.method as 'GET' | 'POST' | 'DELETE'
+      ]
+      body = { operation, key, uploadId, ref }
     }
-  } else if ('uploadId' in request) {
-    const operation = { GET: 'listParts', POST: 'completeMultipartUpload', DELETE: 'abortMultipartUpload' }[
-      request.method as 'GET' | 'POST' | 'DELETE'
-    ]
-    body = { operation, key: request.key, uploadId: request.uploadId }
   } else if (request.method === 'PUT' || request.method === 'POST') {
     file = uppy.getFile(request.key)
     if (!file) throw new SigningError('The file was removed.', 400)
@@ -244,7 +247,10 @@ async function signRequest(uppy: ImageUppy, request: SignInput) {
         : (json.error ?? `The upload could not be signed (${response.status}).`)
     throw new SigningError(message, response.status)
   }
-  if (file && json.ref) uppy.setFileMeta(file.id, { uploadRef: json.ref, serverKey: json.key })
+  if (file && json.ref && json.key) {
+    refsByKey.set(json.key, json.ref)
+    uppy.setFileMeta(file.id, { uploadRef: json.ref, serverKey: json.key })
+  }
   return { url: json.url, key: json.key, headers: json.headers }
 }
 

@@ -16,18 +16,3 @@ export async function recordUpload(upload: UploadRecord) {
     values (${upload.key}, ${upload.adminId}, ${upload.fileName}, ${upload.contentType},
             ${upload.declaredSize}, ${upload.multipart})`
 }
-
-/** The upload behind a key, only if it was issued to this admin. */
-export async function getUpload({
-  key,
-  adminId,
-}: {
-  key: string
-  adminId: number
-}): Promise<UploadRecord | null> {
-  const [row] = await getSql()<(Omit<UploadRecord, 'declaredSize'> & { declaredSize: string })[]>`
-    select key, admin_id as "adminId", file_name as "fileName", content_type as "contentType",
-           declared_size as "declaredSize", multipart
-    from uploads where key = ${key} and admin_id = ${adminId}`
-  return row ? { ...row, declaredSize: Number(row.declaredSize) } : null
-}

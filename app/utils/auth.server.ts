@@ -4,10 +4,39 @@ import { getEnv } from './env.server'
 import { isAllowedMutationOrigin } from './origin'
 import { getSession, getSessionStorage } from './session.server'
 
+// Every signed request of an upload checks its admin; a short memory spares the database those reads.
+// A deleted admin loses access within ADMIN_CACHE_MS; signing out ends the session at once.
+const ADMIN_CACHE_MS = 10_000
+const adminCache = new Map<number, { admin: Admin | null; until: number }>()
+
+async function findAdmin(adminId: number) {
+  const now = Date.now()
+  const hit = adminCache.get(adminId)
+  if (hit && hit.until > now) return hit.admin
+  const admin = await getAdmin({ adminId })
+  if (adminCache.size >= 1000) adminCache.clear()
+  adminCache.set(adminId, { admin, until: now + ADMIN_CACHE_MS })
+  return admin
+}
+
+// The same Cookie header always verifies the same way, so its result is remembered as briefly.
+const sessionCache = new Map<string, { adminId: number | null; until: number }>()
+
+async function sessionAdminId(request: Request): Promise<number | null> {
+  const header = request.headers.get('Cookie') ?? ''
+  const now = Date.now()
+  const hit = sessionCache.get(header)
+  if (hit && hit.until > now) return hit.adminId
+  const value = (await getSession(request)).get('adminId')
+  const adminId = typeof value === 'number' ? value : null
+  if (sessionCache.size >= 1000) sessionCache.clear()
+  sessionCache.set(header, { adminId, until: now + ADMIN_CACHE_MS })
+  return adminId
+}
+
 async function getSessionAdmin(request: Request): Promise<Admin | null> {
-  const session = await getSession(request)
-  const adminId = session.get('adminId')
-  return typeof adminId === 'number' ? getAdmin({ adminId }) : null
+  const adminId = await sessionAdminId(request)
+  return adminId === null ? null : findAdmin(adminId)
 }
 
 /** The signed-in admin of a page request; anonymous visitors are redirected to /login and back. */

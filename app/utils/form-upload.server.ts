@@ -121,6 +121,7 @@ export async function parseImageForm(
         adminId,
         contentType: image.contentType,
         fileName: image.fileName,
+        size: image.byteSize,
         expiresAt: refExpiry(),
       })
       uploaded.push({ image, ref })

@@ -7,6 +7,7 @@ const image: UploadRef = {
   adminId: 7,
   contentType: 'image/png',
   fileName: 'mug.png',
+  size: 1234,
   expiresAt: Math.floor(Date.now() / 1000) + 3600,
 }
 

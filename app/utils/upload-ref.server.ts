@@ -12,6 +12,8 @@ export const UploadRefSchema = z.object({
   adminId: z.number().int(),
   contentType: z.enum(ALLOWED_IMAGE_TYPES),
   fileName: z.string().max(255),
+  /** The size the upload was signed for (S3 holds the browser to it); the real size is checked at submit. */
+  size: z.number().int().min(0),
   /** Unix seconds after which the reference is refused. */
   expiresAt: z.number().int(),
 })
@@ -19,9 +21,16 @@ export type UploadRef = z.infer<typeof UploadRefSchema>
 
 export type RefCheck = { ok: true; ref: UploadRef } | { ok: false; reason: string }
 
+const derivedKeys = new Map<string, Buffer>()
+
 function refKey(secret: string) {
   // A key of its own, so a reference can never be mistaken for a session cookie signature or vice versa.
-  return Buffer.from(hkdfSync('sha256', secret, 'product-images', 'upload-ref-v1', 32))
+  let key = derivedKeys.get(secret)
+  if (!key) {
+    key = Buffer.from(hkdfSync('sha256', secret, 'product-images', 'upload-ref-v1', 32))
+    derivedKeys.set(secret, key)
+  }
+  return key
 }
 
 function mac(payload: string, secret: string) {

@@ -20,18 +20,18 @@ function query(url: string) {
 }
 
 function expectNoChecksum(url: string) {
+  // Presigned URLs never sign a payload: the browser's bytes are not known when signing.
+  expect(query(url).get('x-amz-content-sha256')).toBe('UNSIGNED-PAYLOAD')
   expect(url.toLowerCase()).not.toContain('x-amz-checksum')
   expect(url.toLowerCase()).not.toContain('x-amz-sdk-checksum')
 }
 
-async function newMultipart(size = 20 * 1024 * 1024) {
-  const created = await sign({
-    operation: 'createMultipartUpload',
-    fileName: 'big.png',
-    contentType: 'image/png',
-    size,
-  })
-  return created.key!
+async function newMultipart(size = 20 * 1024 * 1024, as: Admin = admin) {
+  const created = await sign(
+    { operation: 'createMultipartUpload', fileName: 'big.png', contentType: 'image/png', size },
+    as,
+  )
+  return { key: created.key!, ref: created.ref! }
 }
 
 describe('signing a single upload', () => {
@@ -85,24 +85,24 @@ describe('signing a multipart upload', () => {
   })
 
   it('signs each part with its exact length and refuses parts past the declared size', async () => {
-    const key = await newMultipart(20 * 1024 * 1024)
-    const part = await sign({ operation: 'uploadPart', key, uploadId: 'u-1', partNumber: 3 })
+    const { key, ref } = await newMultipart(20 * 1024 * 1024)
+    const part = await sign({ operation: 'uploadPart', key, ref, uploadId: 'u-1', partNumber: 3 })
     expect(part.method).toBe('PUT')
     expect(query(part.url).get('partNumber')).toBe('3')
     expect(query(part.url).get('uploadId')).toBe('u-1')
     expect(query(part.url).get('X-Amz-SignedHeaders')).toBe('content-length;host')
     expectNoChecksum(part.url)
-    await expect(sign({ operation: 'uploadPart', key, uploadId: 'u-1', partNumber: 4 })).rejects.toEqual(
+    await expect(sign({ operation: 'uploadPart', key, ref, uploadId: 'u-1', partNumber: 4 })).rejects.toEqual(
       new SignError(400, 'Part 4 is out of range: this upload has 3 parts.'),
     )
   })
 
   it('signs list and abort for the admin that started the upload', async () => {
-    const key = await newMultipart()
-    const list = await sign({ operation: 'listParts', key, uploadId: 'u-2' })
+    const { key, ref } = await newMultipart()
+    const list = await sign({ operation: 'listParts', key, ref, uploadId: 'u-2' })
     expect(list.method).toBe('GET')
     expect(query(list.url).get('uploadId')).toBe('u-2')
-    const abort = await sign({ operation: 'abortMultipartUpload', key, uploadId: 'u-2' })
+    const abort = await sign({ operation: 'abortMultipartUpload', key, ref, uploadId: 'u-2' })
     expect(abort.method).toBe('DELETE')
     for (const url of [list.url, abort.url]) {
       expectNoChecksum(url)
@@ -111,38 +111,37 @@ describe('signing a multipart upload', () => {
   })
 
   it('refuses keys outside the admin namespace and uploads another admin started', async () => {
-    const theirs = await newMultipart()
-    const mine = await sign(
-      {
-        operation: 'createMultipartUpload',
-        fileName: 'x.png',
-        contentType: 'image/png',
-        size: 6 * 1024 * 1024,
-      },
-      other,
-    )
+    const mine = await newMultipart()
+    const theirs = await newMultipart(6 * 1024 * 1024, other)
     for (const key of [
       'products/abc/1.png',
       `staging/${admin.id}/../${other.id}/x.png`,
       'staging/999999/x.png',
-      mine.key!,
+      theirs.key,
     ]) {
-      await expect(sign({ operation: 'listParts', key, uploadId: 'u' })).rejects.toMatchObject({
-        status: 403,
-      })
+      await expect(sign({ operation: 'listParts', key, ref: mine.ref, uploadId: 'u' })).rejects.toEqual(
+        new SignError(403, 'That key is outside your upload namespace.'),
+      )
     }
-    // The other way round too: the namespace is per admin.
+    // Their reference does not open my namespace, nor mine theirs.
     await expect(
-      sign({ operation: 'uploadPart', key: theirs, uploadId: 'u', partNumber: 1 }, other),
+      sign({ operation: 'listParts', key: mine.key, ref: theirs.ref, uploadId: 'u' }),
     ).rejects.toMatchObject({
       status: 403,
     })
+    await expect(
+      sign({ operation: 'uploadPart', key: mine.key, ref: mine.ref, uploadId: 'u', partNumber: 1 }, other),
+    ).rejects.toMatchObject({ status: 403 })
   })
 
-  it('refuses a key in the namespace that the server never issued', async () => {
+  it('refuses a key in the namespace that was not issued with the reference given', async () => {
+    const { ref } = await newMultipart()
     const key = `staging/${admin.id}/00000000-0000-4000-8000-000000000000.png`
-    await expect(sign({ operation: 'abortMultipartUpload', key, uploadId: 'u' })).rejects.toEqual(
+    await expect(sign({ operation: 'abortMultipartUpload', key, ref, uploadId: 'u' })).rejects.toEqual(
       new SignError(403, 'That upload was not started by you.'),
     )
+    await expect(
+      sign({ operation: 'abortMultipartUpload', key, ref: 'forged.ref', uploadId: 'u' }),
+    ).rejects.toEqual(new SignError(403, 'That upload was not started by you.'))
   })
 })

@@ -1,19 +1,11 @@
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  ListPartsCommand,
-  PutObjectCommand,
-  UploadPartCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3'
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
+import { AbortMultipartUploadCommand, ListPartsCommand, type S3Client } from '@aws-sdk/client-s3'
 import { z } from 'zod'
 import type { Admin } from '~/models/admin.server'
-import { getUpload, recordUpload } from '~/models/upload.server'
+import { recordUpload } from '~/models/upload.server'
 import { getEnv } from './env.server'
+import { createPresigner, type Presigner } from './presign.server'
 import { getS3, newStagingKey, stagingPrefix } from './storage.server'
-import { refExpiry, signUploadRef } from './upload-ref.server'
+import { refExpiry, signUploadRef, verifyUploadRef } from './upload-ref.server'
 import { ALLOWED_IMAGE_TYPES, ALLOWED_TYPES_LABEL, formatBytes, partLayout } from './upload-limits'
 
 const NewUpload = {
@@ -21,7 +13,12 @@ const NewUpload = {
   contentType: z.enum(ALLOWED_IMAGE_TYPES, { error: `Only ${ALLOWED_TYPES_LABEL} images can be uploaded.` }),
   size: z.number().int().min(1, 'The file is empty.'),
 }
-const Existing = { key: z.string().min(1).max(1024), uploadId: z.string().min(1).max(1024) }
+/** Later requests name the upload's key and carry the reference issued with it, which proves who started it. */
+const Existing = {
+  key: z.string().min(1).max(1024),
+  uploadId: z.string().min(1).max(1024),
+  ref: z.string().min(1).max(4096),
+}
 
 /** Every request the browser uploader may have signed; anything else is refused with 400. */
 export const SignRequestSchema = z.discriminatedUnion('operation', [
@@ -60,15 +57,26 @@ export class SignError extends Error {
 
 export interface SigningDeps {
   s3: S3Client
+  presigner: Presigner
   bucket: string
   ttlSeconds: number
   maxImageBytes: number
 }
 
-function defaultDeps(): SigningDeps {
+let defaultPresigner: Presigner | undefined
+
+export function defaultSigningDeps(): SigningDeps {
   const env = getEnv()
+  const s3 = getS3()
+  defaultPresigner ??= createPresigner({
+    s3,
+    endpoint: env.S3_ENDPOINT,
+    bucket: env.S3_BUCKET,
+    forcePathStyle: env.S3_FORCE_PATH_STYLE,
+  })
   return {
-    s3: getS3(),
+    s3,
+    presigner: defaultPresigner,
     bucket: env.S3_BUCKET,
     ttlSeconds: env.UPLOAD_URL_TTL_SECONDS,
     maxImageBytes: env.MAX_IMAGE_BYTES,
@@ -85,10 +93,11 @@ function defaultDeps(): SigningDeps {
 export async function signUploadRequest(
   request: SignRequest,
   admin: Admin,
-  deps: SigningDeps = defaultDeps(),
+  deps: SigningDeps = defaultSigningDeps(),
 ): Promise<SignedRequest> {
   const { s3, bucket, ttlSeconds, maxImageBytes } = deps
-  const signing = (signed: string[] = []) => ({ expiresIn: ttlSeconds, signableHeaders: new Set(signed) })
+  const presign = (target: Omit<Parameters<Presigner['presign']>[0], 'expiresIn'>) =>
+    deps.presigner.presign({ ...target, expiresIn: ttlSeconds })
 
   switch (request.operation) {
     case 'putObject':
@@ -103,56 +112,51 @@ export async function signUploadRequest(
       const key = newStagingKey(admin.id, contentType)
       const multipart = request.operation === 'createMultipartUpload'
       await recordUpload({ key, adminId: admin.id, fileName, contentType, declaredSize: size, multipart })
-      const ref = signUploadRef({ key, adminId: admin.id, contentType, fileName, expiresAt: refExpiry() })
+      const ref = signUploadRef({
+        key,
+        adminId: admin.id,
+        contentType,
+        fileName,
+        size,
+        expiresAt: refExpiry(),
+      })
       const headers = { 'content-type': contentType }
       if (!multipart) {
-        const url = await getSignedUrl(
-          s3,
-          new PutObjectCommand({ Bucket: bucket, Key: key, ContentType: contentType, ContentLength: size }),
-          signing(['content-type', 'content-length']),
-        )
+        // The browser sets Content-Length itself; signing it makes S3 refuse any other size.
+        const url = await presign({
+          method: 'PUT',
+          key,
+          headers: { ...headers, 'content-length': String(size) },
+        })
         return { method: 'PUT', url, key, headers, ref }
       }
-      const url = await getSignedUrl(
-        s3,
-        new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType }),
-        signing(['content-type']),
-      )
+      const url = await presign({ method: 'POST', key, query: { uploads: '' }, headers })
       return { method: 'POST', url, key, headers, ref }
     }
     case 'uploadPart': {
-      const upload = await requireOwnMultipart(request.key, admin)
-      const { length, count } = partLayout(upload.declaredSize, request.partNumber)
+      const upload = requireOwnUpload(request, admin)
+      const { length, count } = partLayout(upload.size, request.partNumber)
       if (length === null) {
         throw new SignError(
           400,
           `Part ${request.partNumber} is out of range: this upload has ${count} parts.`,
         )
       }
-      const url = await getSignedUrl(
-        s3,
-        new UploadPartCommand({
-          Bucket: bucket,
-          Key: request.key,
-          UploadId: request.uploadId,
-          PartNumber: request.partNumber,
-          ContentLength: length,
-        }),
-        signing(['content-length']),
-      )
+      const url = await presign({
+        method: 'PUT',
+        key: request.key,
+        query: { partNumber: String(request.partNumber), uploadId: request.uploadId },
+        headers: { 'content-length': String(length) },
+      })
       return { method: 'PUT', url }
     }
     case 'listParts': {
-      await requireOwnMultipart(request.key, admin)
-      const url = await getSignedUrl(
-        s3,
-        new ListPartsCommand({ Bucket: bucket, Key: request.key, UploadId: request.uploadId }),
-        signing(),
-      )
+      requireOwnUpload(request, admin)
+      const url = await presign({ method: 'GET', key: request.key, query: { uploadId: request.uploadId } })
       return { method: 'GET', url }
     }
     case 'completeMultipartUpload': {
-      const upload = await requireOwnMultipart(request.key, admin)
+      const upload = requireOwnUpload(request, admin)
       const total = await uploadedBytes(s3, bucket, request.key, request.uploadId)
       if (total > maxImageBytes) {
         await s3.send(
@@ -163,20 +167,12 @@ export async function signUploadRequest(
           `${upload.fileName} is larger than ${formatBytes(maxImageBytes)}, the limit for one image; its upload was cancelled.`,
         )
       }
-      const url = await getSignedUrl(
-        s3,
-        new CompleteMultipartUploadCommand({ Bucket: bucket, Key: request.key, UploadId: request.uploadId }),
-        signing(),
-      )
+      const url = await presign({ method: 'POST', key: request.key, query: { uploadId: request.uploadId } })
       return { method: 'POST', url }
     }
     case 'abortMultipartUpload': {
-      await requireOwnMultipart(request.key, admin)
-      const url = await getSignedUrl(
-        s3,
-        new AbortMultipartUploadCommand({ Bucket: bucket, Key: request.key, UploadId: request.uploadId }),
-        signing(),
-      )
+      requireOwnUpload(request, admin)
+      const url = await presign({ method: 'DELETE', key: request.key, query: { uploadId: request.uploadId } })
       return { method: 'DELETE', url }
     }
   }
@@ -185,14 +181,14 @@ export async function signUploadRequest(
 const STAGING_KEY =
   /^staging\/(\d+)\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.(jpg|png|webp|gif|avif)$/
 
-async function requireOwnMultipart(key: string, admin: Admin) {
+/** The key must be in this admin's namespace and the reference must be the one issued with it. */
+function requireOwnUpload({ key, ref }: { key: string; ref: string }, admin: Admin) {
   if (!key.startsWith(stagingPrefix(admin.id)) || !STAGING_KEY.test(key)) {
     throw new SignError(403, 'That key is outside your upload namespace.')
   }
-  const upload = await getUpload({ key, adminId: admin.id })
-  if (!upload) throw new SignError(403, 'That upload was not started by you.')
-  if (!upload.multipart) throw new SignError(400, 'That upload is not a multipart upload.')
-  return upload
+  const check = verifyUploadRef(ref, admin.id)
+  if (!check.ok || check.ref.key !== key) throw new SignError(403, 'That upload was not started by you.')
+  return check.ref
 }
 
 /** The bytes S3 holds for a multipart upload so far, over every page of ListParts. */

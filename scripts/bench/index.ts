@@ -1,12 +1,21 @@
 /**
  * npm run bench: runs every benchmark against fresh local services and prints one table.
  * Medians of several runs; the goals are the product's targets, not test assertions.
+ *   npm run bench -- form browser signing     (a subset, by name)
  */
+import { benchBrowserBatch } from './browser-batch'
 import { benchFormUpload } from './form-upload'
+import { benchSigning } from './signing'
 import { printTable, type Row } from './support'
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
+const benches = { form: benchFormUpload, browser: benchBrowserBatch, signing: benchSigning }
+const chosen = process.argv.slice(2).filter((name): name is keyof typeof benches => name in benches)
 const rows: Row[] = []
-rows.push(...(await benchFormUpload()))
+for (const [name, bench] of Object.entries(benches)) {
+  if (chosen.length > 0 && !chosen.includes(name as keyof typeof benches)) continue
+  console.log(`running ${name}…`)
+  rows.push(...(await bench()))
+}
 console.log()
 printTable(rows)

@@ -250,7 +250,7 @@ test('the signing route refuses anonymous and cross-origin callers', async ({ pa
   })
   expect(foreign.status()).toBe(403)
   const outside = await request.post('/uploads/sign', {
-    data: { operation: 'listParts', key: 'products/someone/1.png', uploadId: 'x' },
+    data: { operation: 'listParts', key: 'products/someone/1.png', uploadId: 'x', ref: 'x.y' },
     headers: { Cookie: cookie },
   })
   expect(outside.status()).toBe(403)

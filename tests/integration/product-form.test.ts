@@ -150,6 +150,7 @@ describe('the product form without JavaScript', () => {
       adminId: otherAdmin.id,
       contentType: 'image/png',
       fileName: 'theirs.png',
+      size: 10,
       expiresAt: Math.floor(Date.now() / 1000) + 60,
     })
     const result = failed(await submit({ name, price: '1', imageRef: [foreign, 'not-a-ref.abc'] }))

@@ -2,8 +2,13 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import type { Admin } from '~/models/admin.server'
 import { action } from '~/routes/uploads.sign'
 import { getEnv } from '~/utils/env.server'
-import { getS3, headObject } from '~/utils/storage.server'
-import { signUploadRequest, type SignRequest, type SigningDeps } from '~/utils/upload-signing.server'
+import { headObject } from '~/utils/storage.server'
+import {
+  defaultSigningDeps,
+  signUploadRequest,
+  type SignRequest,
+  type SigningDeps,
+} from '~/utils/upload-signing.server'
 import { createTestAdmin, sessionCookie } from '../support/admins'
 import { makePng } from '../support/images'
 import { listMultipartUploads } from '../support/s3'
@@ -14,14 +19,7 @@ beforeAll(async () => {
 })
 
 function deps(overrides: Partial<SigningDeps> = {}): SigningDeps {
-  const env = getEnv()
-  return {
-    s3: getS3(),
-    bucket: env.S3_BUCKET,
-    ttlSeconds: 300,
-    maxImageBytes: env.MAX_IMAGE_BYTES,
-    ...overrides,
-  }
+  return { ...defaultSigningDeps(), ...overrides }
 }
 
 const sign = (request: SignRequest, d = deps()) => signUploadRequest(request, admin, d)
@@ -104,8 +102,9 @@ describe('what S3 enforces with our signatures', () => {
     expect(created.status).toBe(200)
     const uploadId = uploadIdOf(await created.text())
     const key = create.key!
+    const ref = create.ref!
 
-    const part2 = await sign({ operation: 'uploadPart', key, uploadId, partNumber: 2 })
+    const part2 = await sign({ operation: 'uploadPart', key, ref, uploadId, partNumber: 2 })
     expect((await send(part2, body.subarray(0, 5 * 1024 * 1024))).status).toBe(403)
 
     const etags: string[] = []
@@ -114,16 +113,16 @@ describe('what S3 enforces with our signatures', () => {
       [8, 16],
       [16, 20],
     ].entries()) {
-      const part = await sign({ operation: 'uploadPart', key, uploadId, partNumber: i + 1 })
+      const part = await sign({ operation: 'uploadPart', key, ref, uploadId, partNumber: i + 1 })
       const response = await send(part, body.subarray(start! * 1024 * 1024, end! * 1024 * 1024))
       expect(response.status).toBe(200)
       expect(response.headers.get('etag')).toBeTruthy()
       etags.push(response.headers.get('etag')!)
     }
-    const listed = await send(await sign({ operation: 'listParts', key, uploadId }))
+    const listed = await send(await sign({ operation: 'listParts', key, ref, uploadId }))
     expect((await listed.text()).match(/<PartNumber>/g)).toHaveLength(3)
 
-    const complete = await sign({ operation: 'completeMultipartUpload', key, uploadId })
+    const complete = await sign({ operation: 'completeMultipartUpload', key, ref, uploadId })
     const xml = `<CompleteMultipartUpload>${etags.map((etag, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${etag}</ETag></Part>`).join('')}</CompleteMultipartUpload>`
     expect((await send(complete, xml)).status).toBe(200)
     expect(await headObject(key)).toEqual({ byteSize: size, contentType: 'image/png' })
@@ -139,14 +138,15 @@ describe('what S3 enforces with our signatures', () => {
     })
     const uploadId = uploadIdOf(await (await send(create)).text())
     const key = create.key!
+    const ref = create.ref!
     for (const [i, length] of [8, 8, 4].entries()) {
-      const part = await sign({ operation: 'uploadPart', key, uploadId, partNumber: i + 1 })
+      const part = await sign({ operation: 'uploadPart', key, ref, uploadId, partNumber: i + 1 })
       expect((await send(part, new Uint8Array(length * 1024 * 1024))).status).toBe(200)
     }
     // The limit was lowered while the upload ran: the parts S3 holds now exceed it.
     await expect(
       sign(
-        { operation: 'completeMultipartUpload', key, uploadId },
+        { operation: 'completeMultipartUpload', key, ref, uploadId },
         deps({ maxImageBytes: 16 * 1024 * 1024 }),
       ),
     ).rejects.toMatchObject({ status: 413, message: expect.stringMatching(/big\.png is larger than 16 MiB/) })
@@ -162,7 +162,12 @@ describe('what S3 enforces with our signatures', () => {
     })
     const uploadId = uploadIdOf(await (await send(create)).text())
     expect((await listMultipartUploads(create.key!)).map((u) => u.UploadId)).toEqual([uploadId])
-    const abort = await sign({ operation: 'abortMultipartUpload', key: create.key!, uploadId })
+    const abort = await sign({
+      operation: 'abortMultipartUpload',
+      key: create.key!,
+      ref: create.ref!,
+      uploadId,
+    })
     expect((await send(abort)).status).toBe(204)
     expect(await listMultipartUploads(create.key!)).toEqual([])
   })
