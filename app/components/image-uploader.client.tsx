@@ -3,6 +3,7 @@ import Uppy, { type Meta, type UppyFile } from '@uppy/core'
 import Dashboard from '@uppy/react/dashboard'
 import { useEffect, useRef, useState } from 'react'
 import { ALLOWED_IMAGE_TYPES, formatBytes, partSizeFor, type UploaderSettings } from '~/utils/upload-limits'
+import { attachThumbnails } from './thumbnails.client'
 import '@uppy/core/css/style.min.css'
 import '@uppy/dashboard/css/style.min.css'
 
@@ -83,6 +84,19 @@ export default function ImageUploader({
       signRequest: (request) => signRequest(instance, refsByKey, request),
     })
 
+    // Largest files first: a big multipart file sends its parts one after another, so started last it
+    // would finish long after the rest. Only the upload queue is reordered; the Dashboard and the
+    // hidden inputs keep the order the admin added the files in. (Uppy re-reads the upload's file list
+    // after each pre-processor.)
+    instance.addPreProcessor((fileIDs, uploadID) => {
+      const { currentUploads } = instance.getState()
+      const upload = currentUploads[uploadID]
+      if (!upload) return
+      const size = (id: string) => instance.getFile(id)?.size ?? 0
+      const sorted = [...fileIDs].sort((a, b) => size(b) - size(a))
+      instance.setState({ currentUploads: { ...currentUploads, [uploadID]: { ...upload, fileIDs: sorted } } })
+    })
+
     const attempts = new Map<string, number>()
     // Files waiting for an automatic retry: still "uploading" to the admin, who need not act.
     const retrying = new Set<string>()
@@ -98,7 +112,20 @@ export default function ImageUploader({
         failed: snapshot.filter((f) => f.state === 'failed').length,
       })
     }
-    instance.on('state-update', sync)
+    // Lifecycle events only: progress ticks arrive many times a second and change nothing here.
+    for (const event of [
+      'files-added',
+      'file-removed',
+      'upload',
+      'upload-success',
+      'upload-error',
+      'upload-retry',
+      'retry-all',
+      'complete',
+      'cancel-all',
+    ] as const) {
+      instance.on(event, () => queueMicrotask(sync))
+    }
     instance.on('upload-success', (file) => file && attempts.delete(file.id))
     instance.on('upload-error', (file, error) => {
       if (!file) return
@@ -108,20 +135,25 @@ export default function ImageUploader({
         attempts.set(file.id, attempt + 1)
         retrying.add(file.id)
         instance.setFileState(file.id, { error: `${describeError(error)} Retrying…` })
+        queueMicrotask(sync)
         setTimeout(() => {
           retrying.delete(file.id)
           if (instance.getFile(file.id)?.error) void instance.retryUpload(file.id)
+          sync()
         }, RETRY_DELAYS_MS[attempt])
         return
       }
       instance.setFileState(file.id, { error: describeError(error) })
+      queueMicrotask(sync)
     })
     instance.on('file-removed', (file) => {
       attempts.delete(file.id)
       retrying.delete(file.id)
     })
+    const detachThumbnails = attachThumbnails(instance)
     setUppy(instance)
     return () => {
+      detachThumbnails()
       instance.destroy()
       setUppy(null)
     }
@@ -143,6 +175,7 @@ export default function ImageUploader({
           showRemoveButtonAfterComplete
           hideUploadButton
           doneButtonHandler={null}
+          disableThumbnailGenerator
           note={`JPEG, PNG, WebP, GIF or AVIF; up to ${settings.maxImagesPerProduct} images of ${formatBytes(settings.maxImageBytes)} each. Uploads start at once.`}
         />
       ) : (

@@ -28,16 +28,21 @@ export const DEFAULT_MULTIPART_THRESHOLD_BYTES = 16 * 1024 * 1024
 /** Files uploading at once from one form (setting UPLOAD_CONCURRENCY). */
 export const DEFAULT_UPLOAD_CONCURRENCY = 6
 
-const MIN_PART_BYTES = 5 * 1024 * 1024
-const PREFERRED_PART_BYTES = 8 * 1024 * 1024
+const MiB = 1024 * 1024
+const MIN_PART_BYTES = 8 * MiB
+const MAX_PART_BYTES = 64 * MiB
+const TARGET_PARTS = 8
 const MAX_PARTS = 10_000
 
 /**
  * The part size of a browser multipart upload of `size` bytes. The uploader cuts files with it and the
  * server signs each part's exact Content-Length with it, so S3 itself refuses a part of another size.
+ * About eight parts a file: the browser sends one file's parts one after another, so each part costs a
+ * round trip, while a failed part is re-sent whole; 8 to 64 MiB, whole MiB, and never over S3's 10,000.
  */
 export function partSizeFor(size: number): number {
-  return Math.max(PREFERRED_PART_BYTES, MIN_PART_BYTES, Math.ceil(size / MAX_PARTS))
+  const target = Math.ceil(size / TARGET_PARTS / MiB) * MiB
+  return Math.max(Math.min(Math.max(target, MIN_PART_BYTES), MAX_PART_BYTES), Math.ceil(size / MAX_PARTS))
 }
 
 /** How many parts a file of `size` bytes has, and how long part `partNumber` (1-based) is. */

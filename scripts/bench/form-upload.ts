@@ -4,16 +4,11 @@ import { open, rm, stat } from 'node:fs/promises'
 import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
-import {
-  DeleteObjectsCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3'
+import { PutObjectCommand } from '@aws-sdk/client-s3'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import { createS3Client } from '../../app/utils/storage.server'
 import { makePng } from '../../tests/support/images'
-import { median, MiB, sampleRss, startBenchApp, type Row } from './support'
+import { emptyBucket, median, MiB, sampleRss, startBenchApp, type Row } from './support'
 
 const FILE_BYTES = 512 * MiB
 const RUNS = Number(process.env.BENCH_RUNS ?? 5)
@@ -35,15 +30,6 @@ async function writeBigPng(file: string, bytes: number) {
   await handle.write(Buffer.alloc(4)) // CRC (decoders skip unknown ancillary chunks; sniffing reads the header)
   await handle.write(png.subarray(ihdrEnd))
   await handle.close()
-}
-
-/** Keeps the in-memory store the same size for every run. */
-async function emptyBucket(s3: S3Client, bucket: string) {
-  const { Contents = [] } = await s3.send(new ListObjectsV2Command({ Bucket: bucket }))
-  if (Contents.length === 0) return
-  await s3.send(
-    new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: Contents.map((o) => ({ Key: o.Key! })) } }),
-  )
 }
 
 /** POSTs the product form as a browser would with JavaScript off, streaming the file from disk. */

@@ -1,3 +1,4 @@
+import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3'
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { spawnSync } from 'node:child_process'
@@ -84,4 +85,13 @@ export function printTable(rows: Row[]) {
   console.log(line(headers))
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`)
   for (const row of rows) console.log(line(headers.map((h) => row[h])))
+}
+
+/** Keeps the in-memory store the same size for every run. */
+export async function emptyBucket(s3: S3Client, bucket: string) {
+  const { Contents = [] } = await s3.send(new ListObjectsV2Command({ Bucket: bucket }))
+  if (Contents.length === 0) return
+  await s3.send(
+    new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: Contents.map((o) => ({ Key: o.Key! })) } }),
+  )
 }
