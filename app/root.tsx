@@ -15,7 +15,10 @@ import type { ReactNode } from 'react'
 import { getOptionalAdmin } from '~/utils/auth.server'
 import stylesUrl from './styles.css?url'
 
-export const links: LinksFunction = () => [{ rel: 'stylesheet', href: stylesUrl }]
+export const links: LinksFunction = () => [
+  { rel: 'stylesheet', href: stylesUrl },
+  { rel: 'icon', href: '/favicon.svg', type: 'image/svg+xml' },
+]
 export const meta: MetaFunction = () => [{ title: 'Product images' }]
 
 export async function loader({ request }: LoaderFunctionArgs) {
