@@ -1,8 +1,7 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import { chromium } from '@playwright/test'
-import { createS3Client } from '../../app/utils/storage.server'
-import { TEST_ADMIN } from '../../tests/support/services'
+import { TEST_ADMIN, s3ClientFor } from '../../tests/support/services'
 import { emptyBucket, median, MiB, startBenchApp, type Row } from './support'
 
 const SMALL = 20
@@ -22,13 +21,7 @@ export async function benchBrowserBatch(): Promise<Row[]> {
     UPLOAD_CONCURRENCY: String(CONCURRENCY),
   })
   const { env } = ctx.services
-  const s3 = createS3Client({
-    endpoint: env.S3_ENDPOINT!,
-    region: env.S3_REGION!,
-    forcePathStyle: true,
-    accessKeyId: env.S3_ACCESS_KEY_ID,
-    secretAccessKey: env.S3_SECRET_ACCESS_KEY,
-  })
+  const s3 = s3ClientFor(env)
   const rawBrowserMs: number[] = []
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',

@@ -6,12 +6,12 @@ import os from 'node:os'
 import path from 'node:path'
 import { PutObjectCommand } from '@aws-sdk/client-s3'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
-import { createS3Client } from '../../app/utils/storage.server'
 import { makePng } from '../../tests/support/images'
 import { emptyBucket, median, MiB, sampleRss, startBenchApp, type Row } from './support'
+import { s3ClientFor } from '../../tests/support/services'
 
 const FILE_BYTES = 512 * MiB
-const RUNS = Number(process.env.BENCH_RUNS ?? 5)
+const RUNS = Number(process.env.BENCH_RUNS ?? 7)
 
 /** A real PNG header followed by an ancillary chunk of random bytes, written in 8 MiB slices. */
 async function writeBigPng(file: string, bytes: number) {
@@ -94,13 +94,7 @@ export async function benchFormUpload(): Promise<Row[]> {
   const size = (await stat(file)).size
   const ctx = await startBenchApp({ MAX_IMAGE_BYTES: String(1024 * MiB), MAX_IMAGES_PER_PRODUCT: '10' })
   const { env } = ctx.services
-  const s3 = createS3Client({
-    endpoint: env.S3_ENDPOINT!,
-    region: env.S3_REGION!,
-    forcePathStyle: true,
-    accessKeyId: env.S3_ACCESS_KEY_ID,
-    secretAccessKey: env.S3_SECRET_ACCESS_KEY,
-  })
+  const s3 = s3ClientFor(env)
   try {
     // Warm up both paths once so neither pays for first-request compilation or connection set-up.
     const small = path.join(os.tmpdir(), `bench-small-${process.pid}.png`)

@@ -1,21 +1,15 @@
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3'
 import { randomUUID } from 'node:crypto'
 import { expect, test, type Page } from '@playwright/test'
-import { createS3Client } from '../../app/utils/storage.server'
 import { dropFiles, type DropFile } from './drop'
 import { expectImagesLoaded, signIn } from './utils'
+import { s3ClientFor } from '../support/services'
 
 const MiB = 1024 * 1024
 const services = JSON.parse(process.env.E2E_SERVICES_ENV ?? '{}') as Record<string, string>
 
 function s3() {
-  return createS3Client({
-    endpoint: services.S3_ENDPOINT!,
-    region: services.S3_REGION!,
-    forcePathStyle: true,
-    accessKeyId: services.S3_ACCESS_KEY_ID,
-    secretAccessKey: services.S3_SECRET_ACCESS_KEY,
-  })
+  return s3ClientFor(services)
 }
 
 async function openNewProduct(page: Page, baseURL?: string) {

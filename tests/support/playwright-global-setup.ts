@@ -1,8 +1,7 @@
 import type { FullConfig } from '@playwright/test'
 import { configureBucket } from '../../app/utils/bucket-config.server'
-import { createS3Client } from '../../app/utils/storage.server'
 import { startAppServer, type AppServer } from './app-server'
-import { startTestServices } from './services'
+import { startTestServices, s3ClientFor } from './services'
 
 /**
  * Real PostgreSQL, real Ceph RGW and the production build of the app, for every spec; plus a second
@@ -13,13 +12,7 @@ export default async function globalSetup(_config: FullConfig) {
   const shortTtlPort = Number(process.env.E2E_SHORT_TTL_PORT)
   const services = await startTestServices(port)
   const { env } = services
-  const s3 = createS3Client({
-    endpoint: env.S3_ENDPOINT!,
-    region: env.S3_REGION!,
-    forcePathStyle: true,
-    accessKeyId: env.S3_ACCESS_KEY_ID,
-    secretAccessKey: env.S3_SECRET_ACCESS_KEY,
-  })
+  const s3 = s3ClientFor(env)
   await configureBucket(s3, {
     bucket: env.S3_BUCKET!,
     origins: [`http://localhost:${port}`, `http://localhost:${shortTtlPort}`],

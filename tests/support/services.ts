@@ -2,6 +2,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { parseEnv } from '../../app/utils/env.server'
+import { createS3Client } from '../../app/utils/storage.server'
 import { freePort } from '../../server/processes'
 import { prepareServices } from '../../server/services'
 
@@ -60,4 +61,15 @@ export async function startTestServices(
       await rm(dataDir, { recursive: true, force: true })
     },
   }
+}
+
+/** An S3 client with the test services' address and keys, for looking into the bucket. */
+export function s3ClientFor(env: Record<string, string | undefined>) {
+  return createS3Client({
+    endpoint: env.S3_ENDPOINT!,
+    region: env.S3_REGION ?? 'us-east-1',
+    forcePathStyle: true,
+    accessKeyId: env.S3_ACCESS_KEY_ID,
+    secretAccessKey: env.S3_SECRET_ACCESS_KEY,
+  })
 }
