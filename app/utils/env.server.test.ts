@@ -24,6 +24,12 @@ describe('parseEnv', () => {
     )
   })
 
+  it('says a number is expected in plain words', () => {
+    expect(() => parseEnv({ ...valid, MAX_IMAGE_BYTES: 'lots' })).toThrow(
+      'MAX_IMAGE_BYTES: must be a number, not "lots"',
+    )
+  })
+
   it('says which required setting is missing', () => {
     expect(() => parseEnv({ SESSION_SECRET: 'x'.repeat(32), ADMIN_EMAIL: 'a@b.co' })).toThrow(
       /ADMIN_PASSWORD: is required/,

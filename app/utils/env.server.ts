@@ -62,7 +62,10 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   const lines = result.error.issues.map((issue) => {
     const name = issue.path.join('.')
     const value = source[name]
-    return `  ${name}: ${value === undefined || value === '' ? 'is required' : issue.message}`
+    if (value === undefined || value === '') return `  ${name}: is required`
+    if (issue.code === 'invalid_type' && issue.expected === 'number')
+      return `  ${name}: must be a number, not "${value}"`
+    return `  ${name}: ${issue.message}`
   })
   throw new Error(`Invalid environment:\n${lines.join('\n')}\nSee .env.example for every setting.`)
 }
