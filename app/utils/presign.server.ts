@@ -50,18 +50,25 @@ export function createPresigner({
   const host = base.port ? `${hostname}:${base.port}` : hostname
   const prefix = `${base.pathname.replace(/\/+$/, '')}${forcePathStyle ? `/${encodeRfc3986(bucket)}` : ''}`
   let region: string | undefined
+  let credentials: AwsCredentialIdentity | undefined
   const signingKeys = new Map<string, Buffer>()
+  // Provider calls allocate promises on every URL; static keys never change and temporary ones are
+  // refreshed here five minutes before they expire.
+  const currentCredentials = async () => {
+    const expiring = credentials?.expiration && credentials.expiration.getTime() - Date.now() < 5 * 60_000
+    if (!credentials || expiring) {
+      credentials = await (s3.config.credentials as () => Promise<AwsCredentialIdentity>)()
+    }
+    return credentials
+  }
 
   return {
     async presign({ method, key, query = {}, headers = {}, expiresIn, signingDate = new Date() }) {
       region ??= await s3.config.region()
-      // The client's provider caches and refreshes credentials (static keys or an IAM role).
-      const credentials = await (s3.config.credentials as () => Promise<AwsCredentialIdentity>)()
-      const amzDate = signingDate
-        .toISOString()
-        .replace(/[-:]/g, '')
-        .replace(/\.\d{3}/, '')
-      const day = amzDate.slice(0, 8)
+      const { accessKeyId, secretAccessKey, sessionToken } = await currentCredentials()
+      const iso = signingDate.toISOString() // 2026-11-24T02:30:00.000Z
+      const day = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}`
+      const amzDate = `${day}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`
       const scope = `${day}/${region}/s3/aws4_request`
 
       const signed = Object.entries({ ...headers, host })
@@ -73,11 +80,11 @@ export function createPresigner({
         'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
         // Lowercase, as the SDK's signer hoists the header into the query.
         'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
-        'X-Amz-Credential': `${credentials.accessKeyId}/${scope}`,
+        'X-Amz-Credential': `${accessKeyId}/${scope}`,
         'X-Amz-Date': amzDate,
         'X-Amz-Expires': String(expiresIn),
         'X-Amz-SignedHeaders': signedHeaders,
-        ...(credentials.sessionToken ? { 'X-Amz-Security-Token': credentials.sessionToken } : {}),
+        ...(sessionToken ? { 'X-Amz-Security-Token': sessionToken } : {}),
       }
       const canonicalQuery = Object.entries(params)
         .map(([name, value]) => [encodeRfc3986(name), encodeRfc3986(value)] as const)
@@ -100,13 +107,10 @@ export function createPresigner({
         createHash('sha256').update(canonicalRequest).digest('hex'),
       ].join('\n')
 
-      const cacheKey = `${credentials.secretAccessKey}\n${scope}`
+      const cacheKey = `${secretAccessKey}\n${scope}`
       let signingKey = signingKeys.get(cacheKey)
       if (!signingKey) {
-        signingKey = hmac(
-          hmac(hmac(hmac(`AWS4${credentials.secretAccessKey}`, day), region), 's3'),
-          'aws4_request',
-        )
+        signingKey = hmac(hmac(hmac(hmac(`AWS4${secretAccessKey}`, day), region), 's3'), 'aws4_request')
         if (signingKeys.size > 8) signingKeys.clear()
         signingKeys.set(cacheKey, signingKey)
       }

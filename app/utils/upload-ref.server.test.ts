@@ -17,6 +17,22 @@ describe('upload references', () => {
     expect(verifyUploadRef(ref, 7, { secret })).toEqual({ ok: true, ref: image })
   })
 
+  it('still checks owner and expiry when the same reference comes again', () => {
+    const ref = signUploadRef({ ...image, fileName: 'again.png' }, secret)
+    expect(verifyUploadRef(ref, 7, { secret }).ok).toBe(true)
+    expect(verifyUploadRef(ref, 8, { secret })).toMatchObject({
+      ok: false,
+      reason: 'issued to another admin',
+    })
+    expect(verifyUploadRef(ref, 7, { secret, now: (image.expiresAt + 1) * 1000 })).toMatchObject({
+      ok: false,
+      reason: 'expired',
+    })
+    expect(verifyUploadRef(ref, 7, { secret: 'another-secret-0123456789abcdefghijklmn' })).toMatchObject({
+      ok: false,
+    })
+  })
+
   it('refuses another admin', () => {
     expect(verifyUploadRef(signUploadRef(image, secret), 8, { secret })).toEqual({
       ok: false,

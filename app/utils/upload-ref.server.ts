@@ -51,12 +51,30 @@ export function signUploadRef(ref: UploadRef, secret = getEnv().SESSION_SECRET):
   return `${payload}.${mac(payload, secret)}`
 }
 
+// Every part of a multipart upload carries the same reference: remember the ones whose signature held.
+// Owner and expiry are still checked on every use; a token string always verifies the same way.
+const verified = new Map<string, UploadRef>()
+
 /** Checks a reference's signature, expiry and owner. */
 export function verifyUploadRef(
   token: string,
   adminId: number,
   { secret = getEnv().SESSION_SECRET, now = Date.now() } = {},
 ): RefCheck {
+  const cacheKey = `${secret}\n${token}`
+  const known = verified.get(cacheKey)
+  const check = known ? ({ ok: true, ref: known } as const) : verifySignature(token, secret)
+  if (!check.ok) return check
+  if (!known) {
+    if (verified.size >= 5000) verified.clear()
+    verified.set(cacheKey, check.ref)
+  }
+  if (check.ref.adminId !== adminId) return { ok: false, reason: 'issued to another admin' }
+  if (check.ref.expiresAt * 1000 < now) return { ok: false, reason: 'expired' }
+  return check
+}
+
+function verifySignature(token: string, secret: string): RefCheck {
   const [payload, signature, extra] = token.split('.')
   if (!payload || !signature || extra !== undefined) return { ok: false, reason: 'malformed' }
   const expected = Buffer.from(mac(payload, secret))
@@ -71,7 +89,5 @@ export function verifyUploadRef(
     return { ok: false, reason: 'malformed' }
   }
   if (!parsed.success) return { ok: false, reason: 'malformed' }
-  if (parsed.data.adminId !== adminId) return { ok: false, reason: 'issued to another admin' }
-  if (parsed.data.expiresAt * 1000 < now) return { ok: false, reason: 'expired' }
   return { ok: true, ref: parsed.data }
 }
