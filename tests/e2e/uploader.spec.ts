@@ -250,3 +250,17 @@ test('the signing route refuses anonymous and cross-origin callers', async ({ pa
   expect(outside.status()).toBe(403)
   expect((await outside.json()).error).toBe('That key is outside your upload namespace.')
 })
+
+test('the Dashboard refuses what the server would, with a message, before any upload', async ({ page }) => {
+  await openNewProduct(page)
+  const signs: string[] = []
+  page.on('request', (r) => r.url().endsWith('/uploads/sign') && signs.push(r.url()))
+  await dropFiles(page, [{ name: 'notes.txt', type: 'text/plain', width: 1, height: 1, text: 'hello' }])
+  await expect(page.locator('.uppy-Informer').first()).toContainText('You can only upload: image/jpeg')
+  await dropFiles(page, [{ name: 'huge.png', type: 'image/png', width: 10, height: 10, padTo: 25 * MiB }])
+  await expect(page.locator('.uppy-Informer').first()).toContainText(
+    /huge\.png exceeds maximum allowed size of 24 MB/,
+  )
+  await expect(page.locator('.uppy-Dashboard-Item')).toHaveCount(0)
+  expect(signs).toHaveLength(0)
+})
