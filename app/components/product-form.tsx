@@ -17,7 +17,9 @@ export interface ProductFormImage {
 }
 
 export interface ProductFormProps {
-  values?: { name: string; price: string; description: string }
+  values?: { name: string; price: string; description: string; idempotencyKey?: string }
+  /** Issued by the loader; a failed submit keeps the one it was sent with. */
+  idempotencyKey: string
   errors?: ProductFieldErrors
   images?: ProductFormImage[]
   uploader: UploaderSettings
@@ -28,7 +30,14 @@ export interface ProductFormProps {
  * The product form. Without JavaScript it is a plain multipart form whose files stream through the
  * server; images kept from a failed submit ride along as signed references with a preview each.
  */
-export function ProductForm({ values, errors = {}, images = [], uploader, submitLabel }: ProductFormProps) {
+export function ProductForm({
+  values,
+  idempotencyKey,
+  errors = {},
+  images = [],
+  uploader,
+  submitLabel,
+}: ProductFormProps) {
   const navigation = useNavigation()
   const submitting = navigation.state === 'submitting'
   const problems = Object.values(errors).flat()
@@ -55,6 +64,7 @@ export function ProductForm({ values, errors = {}, images = [], uploader, submit
   )
   return (
     <Form method="post" encType="multipart/form-data">
+      <input type="hidden" name="idempotencyKey" value={values?.idempotencyKey || idempotencyKey} />
       {problems.length > 0 ? (
         <div className="errors" role="alert" id="form-errors">
           <strong>

@@ -39,20 +39,44 @@ export class MissingUploadError extends Error {
   }
 }
 
+/** An upload that another product already has (or that the server never issued). */
+export class AlreadyAttachedError extends Error {
+  constructor(readonly image: StagedImage) {
+    super(`${image.fileName} is already attached to another product; add the file again to use it here too.`)
+  }
+}
+
+/** The product an admin's form with this idempotency key created, if any. */
+export async function findProductByIdempotencyKey({
+  idempotencyKey,
+  adminId,
+}: {
+  idempotencyKey: string
+  adminId: number
+}): Promise<string | null> {
+  const [row] = await getSql()<{ id: string }[]>`
+    select id from products where idempotency_key = ${idempotencyKey} and created_by = ${adminId}`
+  return row?.id ?? null
+}
+
 /**
  * Creates a product with its images in one transaction. Each staged object is copied (inside S3) to the
  * product's own prefix before the transaction, so no row ever names an object that is not there; the
  * staging copies are deleted after the commit, and the bucket lifecycle catches any that survive.
+ * The form's idempotency key makes concurrent or repeated submits land on one product (`created` is
+ * false for the ones that lost), and each upload is attached to one product only.
  */
 export async function createProduct({
   adminId,
   fields,
   images,
+  idempotencyKey,
 }: {
   adminId: number
   fields: ProductFields
   images: StagedImage[]
-}): Promise<string> {
+  idempotencyKey: string
+}): Promise<{ productId: string; created: boolean }> {
   const productId = randomUUID()
   const placed = images.map((image) => ({
     image,
@@ -69,11 +93,28 @@ export async function createProduct({
         copied.push(key)
       }),
     )
-    await getSql().begin(async (tx) => {
-      await tx`
-        insert into products (id, name, price_cents, description, created_by)
-        values (${productId}, ${fields.name}, ${fields.price}, ${fields.description}, ${adminId})`
-      if (placed.length === 0) return
+    const result = await getSql().begin(async (tx) => {
+      // A second submit of the same form waits here for the first to commit, then finds its product.
+      const [inserted] = await tx<{ id: string }[]>`
+        insert into products (id, name, price_cents, description, created_by, idempotency_key)
+        values (${productId}, ${fields.name}, ${fields.price}, ${fields.description}, ${adminId}, ${idempotencyKey})
+        on conflict (idempotency_key) do nothing
+        returning id`
+      if (!inserted) {
+        const [existing] = await tx<{ id: string; createdBy: number }[]>`
+          select id, created_by as "createdBy" from products where idempotency_key = ${idempotencyKey}`
+        if (existing?.createdBy !== adminId) throw new Error('An idempotency key was reused by another admin')
+        return { productId: existing.id, created: false }
+      }
+      if (placed.length === 0) return { productId, created: true }
+      const attached = await tx<{ key: string }[]>`
+        update uploads set attached_to = ${productId}
+        where admin_id = ${adminId} and attached_to is null and key in ${tx(images.map((image) => image.key))}
+        returning key`
+      if (attached.length !== images.length) {
+        const done = new Set(attached.map((row) => row.key))
+        throw new AlreadyAttachedError(images.find((image) => !done.has(image.key))!)
+      }
       await tx`
         insert into product_images ${tx(
           placed.map(({ image, id, key }, position) => ({
@@ -95,7 +136,13 @@ export async function createProduct({
           'height',
           'position',
         )}`
+      return { productId, created: true }
     })
+    if (!result.created) {
+      // Another submit of this form won; these copies are ours alone.
+      await deleteObjects(copied)
+      return result
+    }
   } catch (error) {
     await deleteObjects(copied).catch((cleanupError: unknown) =>
       console.error(
@@ -108,7 +155,7 @@ export async function createProduct({
   await deleteObjects(images.map((image) => image.key)).catch((error: unknown) =>
     console.error('Could not delete attached staging objects; the lifecycle rule will expire them', error),
   )
-  return productId
+  return { productId, created: true }
 }
 
 export async function getProduct({ productId }: { productId: string }): Promise<Product | null> {

@@ -7,13 +7,13 @@ import {
 import { Link, useActionData, useLoaderData } from '@remix-run/react'
 import { ProductForm } from '~/components/product-form'
 import { requireAdmin, requireSameOrigin } from '~/utils/auth.server'
-import { getUploaderSettings, submitProductForm } from '~/utils/product-form.server'
+import { getUploaderSettings, newIdempotencyKey, submitProductForm } from '~/utils/product-form.server'
 
 export const meta: MetaFunction = () => [{ title: 'New product · Product images' }]
 
 export async function loader({ request }: LoaderFunctionArgs) {
   await requireAdmin(request)
-  return { uploader: getUploaderSettings() }
+  return { uploader: getUploaderSettings(), idempotencyKey: newIdempotencyKey() }
 }
 
 export async function action({ request }: ActionFunctionArgs) {
@@ -25,7 +25,7 @@ export async function action({ request }: ActionFunctionArgs) {
 }
 
 export default function NewProduct() {
-  const { uploader } = useLoaderData<typeof loader>()
+  const { uploader, idempotencyKey } = useLoaderData<typeof loader>()
   const failed = useActionData<typeof action>()
   return (
     <>
@@ -40,6 +40,7 @@ export default function NewProduct() {
           errors={failed?.errors}
           images={failed?.images}
           uploader={uploader}
+          idempotencyKey={idempotencyKey}
           submitLabel="Create product"
         />
       </div>

@@ -1,6 +1,12 @@
+import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
 import type { Admin } from '~/models/admin.server'
-import { createProduct, MissingUploadError } from '~/models/product.server'
+import {
+  AlreadyAttachedError,
+  createProduct,
+  findProductByIdempotencyKey,
+  MissingUploadError,
+} from '~/models/product.server'
 import { getEnv } from './env.server'
 import { KEPT_IMAGE_FIELD, parseImageForm } from './form-upload.server'
 import { ProductFieldsSchema, type ProductFieldErrors } from './product-schema'
@@ -20,8 +26,16 @@ export interface KeptImage {
   height: number
 }
 
+export const IDEMPOTENCY_FIELD = 'idempotencyKey'
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
+/** A key for one product form; the page carries it in a hidden input through every submit. */
+export function newIdempotencyKey() {
+  return randomUUID()
+}
+
 export interface ProductFormFailure {
-  values: { name: string; price: string; description: string }
+  values: { name: string; price: string; description: string; idempotencyKey: string }
   errors: ProductFieldErrors
   images: KeptImage[]
 }
@@ -80,6 +94,14 @@ export async function submitProductForm(request: Request, admin: Admin): Promise
     formData = await request.formData()
   }
 
+  // The same form again (a double click, a second tab, back and resubmit): land on what it created.
+  const submittedKey = String(formData.get(IDEMPOTENCY_FIELD) ?? '')
+  const idempotencyKey = UUID.test(submittedKey) ? submittedKey : newIdempotencyKey()
+  if (idempotencyKey === submittedKey) {
+    const existing = await findProductByIdempotencyKey({ idempotencyKey, adminId: admin.id })
+    if (existing) return { ok: true, productId: existing }
+  }
+
   const removed = new Set(formData.getAll(REMOVE_IMAGE_FIELD).map(String))
   const imageErrors = [...fileErrors]
   const refs = formData
@@ -111,6 +133,7 @@ export async function submitProductForm(request: Request, admin: Admin): Promise
     name: String(formData.get('name') ?? ''),
     price: String(formData.get('price') ?? ''),
     description: String(formData.get('description') ?? ''),
+    idempotencyKey,
   }
   const parsed = ProductFieldsSchema.safeParse(values)
   const errors: ProductFieldErrors = parsed.success ? {} : z.flattenError(parsed.error).fieldErrors
@@ -118,14 +141,15 @@ export async function submitProductForm(request: Request, admin: Admin): Promise
   if (!parsed.success || imageErrors.length > 0) return failure(values, errors, images)
 
   try {
-    const productId = await createProduct({
+    const { productId } = await createProduct({
       adminId: admin.id,
       fields: parsed.data,
       images: images.map((checked) => checked.image),
+      idempotencyKey,
     })
     return { ok: true, productId }
   } catch (error) {
-    if (error instanceof MissingUploadError) {
+    if (error instanceof MissingUploadError || error instanceof AlreadyAttachedError) {
       return failure(
         values,
         { images: [error.message] },
@@ -143,7 +167,12 @@ async function failure(
 ): Promise<{ ok: false } & ProductFormFailure> {
   return {
     ok: false,
-    values: { name: values.name ?? '', price: values.price ?? '', description: values.description ?? '' },
+    values: {
+      name: values.name ?? '',
+      price: values.price ?? '',
+      description: values.description ?? '',
+      idempotencyKey: values.idempotencyKey ?? '',
+    },
     errors,
     images: await Promise.all(
       images.map(async ({ image, ref }) => ({

@@ -111,7 +111,12 @@ describe('the product form without JavaScript', () => {
       await submit({ name: '', price: 'abc', description: 'Kept text' }, [file(makePng(20, 10), 'keep.png')]),
     )
     expect(first.errors).toMatchObject({ name: ['Enter a name.'], price: [expect.stringMatching(/price/i)] })
-    expect(first.values).toEqual({ name: '', price: 'abc', description: 'Kept text' })
+    expect(first.values).toEqual({
+      name: '',
+      price: 'abc',
+      description: 'Kept text',
+      idempotencyKey: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    })
     expect(first.images).toHaveLength(1)
     expect(first.images[0]).toMatchObject({ fileName: 'keep.png', width: 20, height: 10 })
     expect(first.images[0]!.previewUrl).toMatch(/X-Amz-Signature=/)
