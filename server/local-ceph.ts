@@ -171,6 +171,12 @@ async function stopLeftovers(dir: string, confPath: string, log: (line: string) 
   }
 }
 
+/** The S3 keys of a local cluster that already runs (started by another process on this data). */
+export async function readLocalCephCredentials(dataDir: string) {
+  const state = await readState(path.join(path.resolve(dataDir), 'cluster.json'))
+  return state ? { accessKeyId: state.accessKeyId, secretAccessKey: state.secretAccessKey } : null
+}
+
 async function readState(file: string): Promise<ClusterState | null> {
   const text = await readFile(file, 'utf8').catch(() => null)
   return text ? (JSON.parse(text) as ClusterState) : null

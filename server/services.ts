@@ -5,8 +5,9 @@ import { configureBucket, corsOriginsFor } from '../app/utils/bucket-config.serv
 import { createSql } from '../app/utils/db.server'
 import type { Env } from '../app/utils/env.server'
 import { createS3Client } from '../app/utils/storage.server'
-import { startLocalCeph } from './local-ceph'
-import { startLocalPostgres } from './local-postgres'
+import { readLocalCephCredentials, startLocalCeph } from './local-ceph'
+import { localPostgresUrl, startLocalPostgres } from './local-postgres'
+import { isPortFree } from './processes'
 
 export interface Services {
   /** Settings to add to the environment: the addresses and keys of the services started here. */
@@ -97,4 +98,38 @@ export async function prepareServices(
     await stop()
     throw error
   }
+}
+
+/**
+ * For commands run beside the app (npm run cleanup): use the local services a running `npm run dev` or
+ * `npm start` already has, and start only what is not running.
+ */
+export async function connectServices(
+  env: Env,
+  log: (line: string) => void = console.log,
+): Promise<Services> {
+  const found: Record<string, string> = {}
+  if (!env.DATABASE_URL && !(await isPortFree(env.LOCAL_POSTGRES_PORT))) {
+    found.DATABASE_URL = localPostgresUrl(env.LOCAL_POSTGRES_PORT, 'product_images')
+  }
+  if (!env.S3_ENDPOINT && !(await isPortFree(env.LOCAL_S3_PORT))) {
+    const keys = await readLocalCephCredentials(path.join(env.DATA_DIR, 'ceph'))
+    if (keys) {
+      Object.assign(found, {
+        S3_ENDPOINT: `http://127.0.0.1:${env.LOCAL_S3_PORT}`,
+        S3_ACCESS_KEY_ID: keys.accessKeyId,
+        S3_SECRET_ACCESS_KEY: keys.secretAccessKey,
+        S3_FORCE_PATH_STYLE: 'true',
+      })
+    }
+  }
+  const started = await prepareServices(
+    {
+      ...env,
+      DATABASE_URL: found.DATABASE_URL ?? env.DATABASE_URL,
+      S3_ENDPOINT: found.S3_ENDPOINT ?? env.S3_ENDPOINT,
+    },
+    log,
+  )
+  return { overrides: { ...found, ...started.overrides }, stop: started.stop }
 }

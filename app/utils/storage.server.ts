@@ -267,11 +267,13 @@ export async function copyObject(fromKey: string, toKey: string) {
 }
 
 /** Deletes keys, 1000 a request; throws if S3 refused any of them. */
-export async function deleteObjects(keys: readonly string[]) {
-  const bucket = getEnv().S3_BUCKET
+export async function deleteObjects(
+  keys: readonly string[],
+  { s3 = getS3(), bucket = getEnv().S3_BUCKET }: { s3?: S3Client; bucket?: string } = {},
+) {
   for (let i = 0; i < keys.length; i += 1000) {
     const batch = keys.slice(i, i + 1000)
-    const result = await getS3().send(
+    const result = await s3.send(
       new DeleteObjectsCommand({
         Bucket: bucket,
         Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },

@@ -1,0 +1,44 @@
+/**
+ * npm run cleanup [-- --older-than-hours N]
+ * Removes unattached staging uploads older than STAGING_EXPIRY_DAYS (or N hours): objects, incomplete
+ * multipart uploads and their records. Safe to run from several machines at once, and beside the app.
+ */
+import { existsSync } from 'node:fs'
+import { cleanupStaging } from '../app/utils/cleanup.server'
+import { createSql } from '../app/utils/db.server'
+import { parseEnv } from '../app/utils/env.server'
+import { createS3Client } from '../app/utils/storage.server'
+import { connectServices } from '../server/services'
+
+if (existsSync('.env')) process.loadEnvFile('.env')
+let env = parseEnv(process.env)
+const hoursArg = process.argv.indexOf('--older-than-hours')
+const hours = hoursArg > 0 ? Number(process.argv[hoursArg + 1]) : env.STAGING_EXPIRY_DAYS * 24
+if (!Number.isFinite(hours) || hours < 0) {
+  console.error('--older-than-hours takes a number of hours (0 or more).')
+  process.exit(1)
+}
+const services = await connectServices(env, () => {})
+env = parseEnv({ ...process.env, ...services.overrides })
+const sql = createSql(env.DATABASE_URL!, { max: 2 })
+const s3 = createS3Client({
+  endpoint: env.S3_ENDPOINT!,
+  region: env.S3_REGION,
+  forcePathStyle: env.S3_FORCE_PATH_STYLE,
+  accessKeyId: env.S3_ACCESS_KEY_ID,
+  secretAccessKey: env.S3_SECRET_ACCESS_KEY,
+})
+try {
+  const report = await cleanupStaging({ s3, bucket: env.S3_BUCKET, sql, olderThanMs: hours * 3_600_000 })
+  console.log(
+    `Staging older than ${hours} h: deleted ${report.deletedObjects} objects, aborted ${report.abortedUploads} ` +
+      `multipart uploads, forgot ${report.forgottenUploads} upload records.`,
+  )
+} catch (error) {
+  console.error(`Cleanup failed: ${(error as Error).message}`)
+  process.exitCode = 1
+} finally {
+  s3.destroy()
+  await sql.end()
+  await services.stop()
+}
