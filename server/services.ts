@@ -1,7 +1,7 @@
 import path from 'node:path'
 import { migrate } from '../db/migrate'
 import { ensureAdmin } from '../app/models/admin.server'
-import { configureBucket, corsOriginsFor } from '../app/utils/bucket-config.server'
+import { checkBucket, configureBucket, corsOriginsFor } from '../app/utils/bucket-config.server'
 import { createSql } from '../app/utils/db.server'
 import type { Env } from '../app/utils/env.server'
 import { createS3Client } from '../app/utils/storage.server'
@@ -77,6 +77,32 @@ export async function prepareServices(
       await sql.end()
     }
 
+    const origins = corsOriginsFor(env.APP_ORIGIN ?? `http://localhost:${env.PORT}`)
+    if (!ceph && env.S3_ENDPOINT) {
+      // A bucket we do not own: check it, and say exactly what to do when it would break uploads.
+      const s3 = createS3Client({
+        endpoint: env.S3_ENDPOINT,
+        region: env.S3_REGION,
+        forcePathStyle: env.S3_FORCE_PATH_STYLE,
+        accessKeyId: env.S3_ACCESS_KEY_ID,
+        secretAccessKey: env.S3_SECRET_ACCESS_KEY,
+      })
+      const problems = await checkBucket(s3, { bucket: env.S3_BUCKET, origins }).catch((error: unknown) => [
+        `the bucket check itself failed: ${(error as Error).message}`,
+      ])
+      s3.destroy()
+      if (problems.length > 0) {
+        log(
+          [
+            `!!! Browser uploads to bucket ${env.S3_BUCKET} will fail:`,
+            ...problems.map((p) => `!!!   - ${p}`),
+            `!!! Fix: run \`npm run bucket:setup\` with these settings (it prints what it changes), or give the`,
+            `!!! bucket a CORS rule for ${origins.join(', ')} allowing PUT, POST, GET, DELETE, HEAD with any`,
+            `!!! header (at least Content-Type) and exposing ETag. /healthz reports storage status meanwhile.`,
+          ].join('\n'),
+        )
+      }
+    }
     if (ceph) {
       const s3 = createS3Client({
         endpoint: ceph.endpoint,
@@ -87,7 +113,7 @@ export async function prepareServices(
       })
       const changes = await configureBucket(s3, {
         bucket: env.S3_BUCKET,
-        origins: corsOriginsFor(env.APP_ORIGIN ?? `http://localhost:${env.PORT}`),
+        origins,
         stagingExpiryDays: env.STAGING_EXPIRY_DAYS,
       })
       for (const change of changes) log(`bucket ${env.S3_BUCKET}: ${change}`)

@@ -173,3 +173,43 @@ function normalizeRule(rule: LifecycleRule) {
 function canonical(value: unknown[]) {
   return JSON.stringify(value.map((v) => JSON.stringify(v)).sort())
 }
+
+const UPLOADER_METHODS = ['PUT', 'POST', 'GET', 'DELETE', 'HEAD']
+
+/**
+ * What stops the browser uploader from working with this bucket, in words an operator can act on:
+ * the bucket does not answer, or no CORS rule lets the app's origin send the uploader's requests with
+ * a Content-Type header and read ETag. An empty list means all is well.
+ */
+export async function checkBucket(s3: S3Client, { bucket, origins }: { bucket: string; origins: string[] }) {
+  try {
+    await s3.send(new HeadBucketCommand({ Bucket: bucket }))
+  } catch (error) {
+    return [`bucket ${bucket} does not answer: ${(error as Error).name} ${(error as Error).message}`.trim()]
+  }
+  const rules = await s3
+    .send(new GetBucketCorsCommand({ Bucket: bucket }))
+    .then((r) => r.CORSRules ?? [])
+    .catch(ifCode('NoSuchCORSConfiguration', [] as CORSRule[]))
+  const problems: string[] = []
+  for (const origin of origins) {
+    const matching = rules.filter((rule) =>
+      (rule.AllowedOrigins ?? []).some((o) => o === '*' || o === origin),
+    )
+    if (matching.length === 0) {
+      problems.push(`no CORS rule allows the origin ${origin}`)
+      continue
+    }
+    const methods = new Set(matching.flatMap((rule) => rule.AllowedMethods ?? []))
+    const missing = UPLOADER_METHODS.filter((m) => !methods.has(m))
+    if (missing.length > 0) problems.push(`CORS for ${origin} does not allow ${missing.join(', ')}`)
+    const headers = matching.flatMap((rule) => (rule.AllowedHeaders ?? []).map((h) => h.toLowerCase()))
+    if (!headers.includes('*') && !headers.includes('content-type')) {
+      problems.push(`CORS for ${origin} does not allow the Content-Type header`)
+    }
+    const exposed = matching.flatMap((rule) => (rule.ExposeHeaders ?? []).map((h) => h.toLowerCase()))
+    if (!exposed.includes('etag'))
+      problems.push(`CORS for ${origin} does not expose ETag (multipart uploads need it)`)
+  }
+  return problems
+}
