@@ -12,8 +12,8 @@ import {
   S3ServiceException,
   UploadPartCommand,
 } from '@aws-sdk/client-s3'
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import { getEnv } from './env.server'
+import { createPresigner, type Presigner } from './presign.server'
 import { IMAGE_EXTENSIONS, type ImageType } from './upload-limits'
 
 export interface S3Settings {
@@ -301,13 +301,23 @@ export async function imageUrl(key: string): Promise<string> {
 }
 
 /** A presigned GET, stable within the hour; staging previews always use this (no CDN serves staging). */
-export async function presignedViewUrl(key: string): Promise<string> {
-  const signingDate = new Date(Math.floor(Date.now() / VIEW_URL_WINDOW_MS) * VIEW_URL_WINDOW_MS)
-  return getSignedUrl(getS3(), new GetObjectCommand({ Bucket: getEnv().S3_BUCKET, Key: key }), {
+export async function presignedViewUrl(key: string, now = Date.now()): Promise<string> {
+  const env = getEnv()
+  viewPresigner ??= createPresigner({
+    s3: getS3(),
+    endpoint: env.S3_ENDPOINT,
+    bucket: env.S3_BUCKET,
+    forcePathStyle: env.S3_FORCE_PATH_STYLE,
+  })
+  return viewPresigner.presign({
+    method: 'GET',
+    key,
     expiresIn: VIEW_URL_LIFETIME_SECONDS,
-    signingDate,
+    signingDate: new Date(Math.floor(now / VIEW_URL_WINDOW_MS) * VIEW_URL_WINDOW_MS),
   })
 }
+
+let viewPresigner: Presigner | undefined
 
 export function isNotFound(error: unknown) {
   return (

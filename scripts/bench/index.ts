@@ -1,15 +1,21 @@
 /**
  * npm run bench: runs every benchmark against fresh local services and prints one table.
  * Medians of several runs; the goals are the product's targets, not test assertions.
- *   npm run bench -- form browser signing     (a subset, by name)
+ *   npm run bench -- form browser signing listing     (a subset, by name)
  */
 import { benchBrowserBatch } from './browser-batch'
 import { benchFormUpload } from './form-upload'
+import { benchListing } from './listing'
 import { benchSigning } from './signing'
 import { printTable, type Row } from './support'
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
-const benches = { form: benchFormUpload, browser: benchBrowserBatch, signing: benchSigning }
+const benches = {
+  form: benchFormUpload,
+  browser: benchBrowserBatch,
+  signing: benchSigning,
+  listing: benchListing,
+}
 const chosen = process.argv.slice(2).filter((name): name is keyof typeof benches => name in benches)
 const rows: Row[] = []
 for (const [name, bench] of Object.entries(benches)) {
