@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs'
 import { configureBucket, corsOriginsFor } from '../app/utils/bucket-config.server'
 import { parseEnv } from '../app/utils/env.server'
-import { createS3Client } from '../app/utils/storage.server'
+import { createS3ClientFromEnv } from '../app/utils/storage.server'
 
 if (existsSync('.env')) process.loadEnvFile('.env')
 const env = parseEnv(process.env)
@@ -15,13 +15,7 @@ if (!env.S3_ENDPOINT) {
   process.exit(0)
 }
 const origins = corsOriginsFor(env.APP_ORIGIN ?? `http://localhost:${env.PORT}`)
-const s3 = createS3Client({
-  endpoint: env.S3_ENDPOINT,
-  region: env.S3_REGION,
-  forcePathStyle: env.S3_FORCE_PATH_STYLE,
-  accessKeyId: env.S3_ACCESS_KEY_ID,
-  secretAccessKey: env.S3_SECRET_ACCESS_KEY,
-})
+const s3 = createS3ClientFromEnv(env)
 try {
   const changes = await configureBucket(s3, {
     bucket: env.S3_BUCKET,

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs'
 import { cleanupStaging } from '../app/utils/cleanup.server'
 import { createSql } from '../app/utils/db.server'
 import { parseEnv } from '../app/utils/env.server'
-import { createS3Client } from '../app/utils/storage.server'
+import { createS3ClientFromEnv } from '../app/utils/storage.server'
 import { connectServices } from '../server/services'
 
 if (existsSync('.env')) process.loadEnvFile('.env')
@@ -21,13 +21,7 @@ if (!Number.isFinite(hours) || hours < 0) {
 const services = await connectServices(env, () => {})
 env = parseEnv({ ...process.env, ...services.overrides })
 const sql = createSql(env.DATABASE_URL!, { max: 2 })
-const s3 = createS3Client({
-  endpoint: env.S3_ENDPOINT!,
-  region: env.S3_REGION,
-  forcePathStyle: env.S3_FORCE_PATH_STYLE,
-  accessKeyId: env.S3_ACCESS_KEY_ID,
-  secretAccessKey: env.S3_SECRET_ACCESS_KEY,
-})
+const s3 = createS3ClientFromEnv(env)
 try {
   const report = await cleanupStaging({ s3, bucket: env.S3_BUCKET, sql, olderThanMs: hours * 3_600_000 })
   console.log(

@@ -4,7 +4,7 @@ import { ensureAdmin } from '../app/models/admin.server'
 import { checkBucket, configureBucket, corsOriginsFor } from '../app/utils/bucket-config.server'
 import { createSql } from '../app/utils/db.server'
 import type { Env } from '../app/utils/env.server'
-import { createS3Client } from '../app/utils/storage.server'
+import { createS3Client, createS3ClientFromEnv } from '../app/utils/storage.server'
 import { readLocalCephCredentials, startLocalCeph } from './local-ceph'
 import { localPostgresUrl, startLocalPostgres } from './local-postgres'
 import { isPortFree } from './processes'
@@ -80,13 +80,7 @@ export async function prepareServices(
     const origins = corsOriginsFor(env.APP_ORIGIN ?? `http://localhost:${env.PORT}`)
     if (!ceph && env.S3_ENDPOINT) {
       // A bucket we do not own: check it, and say exactly what to do when it would break uploads.
-      const s3 = createS3Client({
-        endpoint: env.S3_ENDPOINT,
-        region: env.S3_REGION,
-        forcePathStyle: env.S3_FORCE_PATH_STYLE,
-        accessKeyId: env.S3_ACCESS_KEY_ID,
-        secretAccessKey: env.S3_SECRET_ACCESS_KEY,
-      })
+      const s3 = createS3ClientFromEnv(env)
       const problems = await checkBucket(s3, { bucket: env.S3_BUCKET, origins }).catch((error: unknown) => [
         `the bucket check itself failed: ${(error as Error).message}`,
       ])

@@ -100,6 +100,7 @@ export default function ImageUploader({
     const attempts = new Map<string, number>()
     // Files waiting for an automatic retry: still "uploading" to the admin, who need not act.
     const retrying = new Set<string>()
+    const timers = new Set<ReturnType<typeof setTimeout>>()
     let last = ''
     const sync = () => {
       const snapshot = instance.getFiles().map((file) => snapshotOf(file, retrying.has(file.id)))
@@ -136,11 +137,13 @@ export default function ImageUploader({
         retrying.add(file.id)
         instance.setFileState(file.id, { error: `${describeError(error)} Retrying…` })
         queueMicrotask(sync)
-        setTimeout(() => {
+        const timer = setTimeout(() => {
+          timers.delete(timer)
           retrying.delete(file.id)
           if (instance.getFile(file.id)?.error) void instance.retryUpload(file.id)
           sync()
         }, RETRY_DELAYS_MS[attempt])
+        timers.add(timer)
         return
       }
       instance.setFileState(file.id, { error: describeError(error) })
@@ -153,6 +156,7 @@ export default function ImageUploader({
     const detachThumbnails = attachThumbnails(instance)
     setUppy(instance)
     return () => {
+      for (const timer of timers) clearTimeout(timer)
       detachThumbnails()
       instance.destroy()
       setUppy(null)

@@ -12,7 +12,7 @@ import {
   S3ServiceException,
   UploadPartCommand,
 } from '@aws-sdk/client-s3'
-import { getEnv } from './env.server'
+import { getEnv, type Env } from './env.server'
 import { createPresigner, type Presigner } from './presign.server'
 import { IMAGE_EXTENSIONS, type ImageType } from './upload-limits'
 
@@ -56,17 +56,22 @@ export function createS3Client(settings: S3Settings): S3Client {
   return client
 }
 
-let client: S3Client | undefined
-
-export function getS3(): S3Client {
-  const env = getEnv()
-  client ??= createS3Client({
+/** A client for the bucket the settings name (S3_ENDPOINT must be set by then). */
+export function createS3ClientFromEnv(env: Env): S3Client {
+  if (!env.S3_ENDPOINT) throw new Error('S3_ENDPOINT is not set')
+  return createS3Client({
     endpoint: env.S3_ENDPOINT,
     region: env.S3_REGION,
     forcePathStyle: env.S3_FORCE_PATH_STYLE,
     accessKeyId: env.S3_ACCESS_KEY_ID,
     secretAccessKey: env.S3_SECRET_ACCESS_KEY,
   })
+}
+
+let client: S3Client | undefined
+
+export function getS3(): S3Client {
+  client ??= createS3ClientFromEnv(getEnv())
   return client
 }
 
