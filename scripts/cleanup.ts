@@ -4,6 +4,7 @@
  * multipart uploads and their records. Safe to run from several machines at once, and beside the app.
  */
 import { existsSync } from 'node:fs'
+import { processStorageDeletions } from '../app/models/storage-deletion.server'
 import { cleanupStaging } from '../app/utils/cleanup.server'
 import { createSql } from '../app/utils/db.server'
 import { parseEnv } from '../app/utils/env.server'
@@ -24,6 +25,10 @@ const sql = createSql(env.DATABASE_URL!, { max: 2 })
 const s3 = createS3ClientFromEnv(env)
 try {
   const report = await cleanupStaging({ s3, bucket: env.S3_BUCKET, sql, olderThanMs: hours * 3_600_000 })
+  const deletions = await processStorageDeletions({ sql, s3, bucket: env.S3_BUCKET })
+  console.log(
+    `Queued deletions: ${deletions.deleted} done${deletions.failed ? `, ${deletions.failed} still failing (${deletions.error})` : ''}.`,
+  )
   console.log(
     `Staging older than ${hours} h: deleted ${report.deletedObjects} objects, aborted ${report.abortedUploads} ` +
       `multipart uploads, forgot ${report.forgottenUploads} upload records.`,

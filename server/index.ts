@@ -77,6 +77,18 @@ const build = vite
   : ((await import(path.join(root, 'build/server/index.js'))) as ServerBuild)
 app.all('*', createRequestHandler({ build, mode: production ? 'production' : 'development' }))
 
+// Objects recorded for deletion whose delete failed (S3 down) are retried until S3 confirms.
+const { processStorageDeletions } = await import('../app/models/storage-deletion.server')
+const retryDeletions = () =>
+  processStorageDeletions().then(
+    (run) =>
+      run.failed > 0 && log(`storage deletions: ${run.failed} still failing (${run.error}); retrying later`),
+    (error: unknown) => log(`storage deletions: ${(error as Error).message}`),
+  )
+const deletionTimer = setInterval(retryDeletions, 30_000)
+deletionTimer.unref()
+void retryDeletions()
+
 server.listen(env.PORT, () => {
   log(`${production ? 'production' : 'development'} server on http://localhost:${env.PORT}`)
   log(`sign in as ${env.ADMIN_EMAIL} (ADMIN_EMAIL / ADMIN_PASSWORD)`)
@@ -91,6 +103,7 @@ async function shutdown(code = 0) {
   if (stopping) return
   stopping = true
   log('shutting down')
+  clearInterval(deletionTimer)
   const closed = new Promise((resolve) => server.close(resolve))
   server.closeIdleConnections()
   const force = setTimeout(() => server.closeAllConnections(), 5000)

@@ -3,6 +3,7 @@ import { getSql } from '~/utils/db.server'
 import type { ProductFields } from '~/utils/product-schema'
 import type { StagedImage } from '~/utils/staged-image.server'
 import { copyObject, deleteObjects, isNotFound, newProductImageKey } from '~/utils/storage.server'
+import { processStorageDeletions } from './storage-deletion.server'
 
 export interface ProductImage {
   id: string
@@ -156,6 +157,28 @@ export async function createProduct({
     console.error('Could not delete attached staging objects; the lifecycle rule will expire them', error),
   )
   return { productId, created: true }
+}
+
+/**
+ * Deletes a product and its image rows in one transaction that also records the product's objects for
+ * deletion; the objects are removed after the commit and, if S3 does not answer, later, until it
+ * confirms (processStorageDeletions). Returns false when there was no such product.
+ */
+export async function deleteProduct({ productId }: { productId: string }): Promise<boolean> {
+  const deleted = await getSql().begin(async (tx) => {
+    await tx`
+      insert into storage_deletions (key)
+      select key from product_images where product_id = ${productId}
+      on conflict (key) do nothing`
+    const result = await tx`delete from products where id = ${productId}`
+    return result.count > 0
+  })
+  if (deleted) {
+    await processStorageDeletions().catch((error: unknown) =>
+      console.error('Deleting images from storage failed; they stay queued and are retried', error),
+    )
+  }
+  return deleted
 }
 
 export async function getProduct({ productId }: { productId: string }): Promise<Product | null> {

@@ -43,7 +43,10 @@ export default function ProductPage() {
       <p>
         <Link to="/products">← All products</Link>
       </p>
-      <h1>{product.name}</h1>
+      <div className="toolbar">
+        <h1>{product.name}</h1>
+        <Link to={`/products/${product.id}/delete`}>Delete product</Link>
+      </div>
       <p className="price">${product.price}</p>
       {product.description ? <p style={{ whiteSpace: 'pre-line' }}>{product.description}</p> : null}
       {product.images.length > 0 ? (

@@ -38,6 +38,8 @@ export function createS3Client(settings: S3Settings): S3Client {
     // that not every S3 engine accepts.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    // A socket silent this long is dead: no S3 call may hang a request or a transaction for ever.
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 60_000 },
   })
   if (new URL(settings.endpoint).protocol === 'http:') {
     // Over HTTPS the SDK already signs UNSIGNED-PAYLOAD; over plain HTTP (the local engine) it would

@@ -133,3 +133,27 @@ test('a form posted from another origin is refused', async ({ page, request }) =
   })
   expect(response.status()).toBe(403)
 })
+
+test('deletes a product after a confirmation step', async ({ page }) => {
+  await signIn(page, '/products/new')
+  const name = `Doomed ${randomUUID().slice(0, 8)}`
+  await page.getByLabel('Name').fill(name)
+  await page.getByLabel('Price').fill('3')
+  await page.getByLabel('Images').setInputFiles([fixture('gone.png', makePng(30, 30))])
+  await page.getByRole('button', { name: 'Create product' }).click()
+  await expect(page.getByRole('heading', { level: 1, name })).toBeVisible()
+  const productUrl = page.url()
+
+  await page.getByRole('link', { name: 'Delete product' }).click()
+  await expect(page.getByRole('heading', { name: `Delete ${name}?` })).toBeVisible()
+  await expect(page.getByText('The product and its image will be removed for good.')).toBeVisible()
+  await page.getByRole('link', { name: 'Cancel' }).click()
+  await expect(page).toHaveURL(productUrl)
+
+  await page.getByRole('link', { name: 'Delete product' }).click()
+  await page.getByRole('button', { name: 'Delete product' }).click()
+  await expect(page).toHaveURL(/\/products$/)
+  await expect(page.getByRole('link', { name: new RegExp(name) })).toHaveCount(0)
+  const gone = await page.goto(productUrl)
+  expect(gone?.status()).toBe(404)
+})
