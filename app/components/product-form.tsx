@@ -1,7 +1,7 @@
 import { Form, useNavigation } from '@remix-run/react'
 import { lazy, Suspense, useEffect, useState, type ReactNode } from 'react'
 import type { ProductFieldErrors } from '~/utils/product-schema'
-import { MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, PRICE_PATTERN } from '~/utils/product-schema'
+import { FORM_FIELDS, MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, PRICE_PATTERN } from '~/utils/product-schema'
 import { ALLOWED_IMAGE_TYPES, formatBytes, type UploaderSettings } from '~/utils/upload-limits'
 import type { UploaderStatus } from './image-uploader.client'
 
@@ -54,7 +54,7 @@ export function ProductForm({
     >
       <input
         id="images"
-        name="images"
+        name={FORM_FIELDS.images}
         type="file"
         multiple
         accept={ALLOWED_IMAGE_TYPES.join(',')}
@@ -64,7 +64,11 @@ export function ProductForm({
   )
   return (
     <Form method="post" encType="multipart/form-data">
-      <input type="hidden" name="idempotencyKey" value={values?.idempotencyKey || idempotencyKey} />
+      <input
+        type="hidden"
+        name={FORM_FIELDS.idempotencyKey}
+        value={values?.idempotencyKey || idempotencyKey}
+      />
       {problems.length > 0 ? (
         <div className="errors" role="alert" id="form-errors">
           <strong>
@@ -119,7 +123,7 @@ export function ProductForm({
           <ul className="kept-images">
             {images.map((image, i) => (
               <li key={image.ref}>
-                <input type="hidden" name="imageRef" value={image.ref} />
+                <input type="hidden" name={FORM_FIELDS.keptImage} value={image.ref} />
                 <img
                   src={image.previewUrl}
                   alt={`Uploaded image ${i + 1}: ${image.fileName}`}
@@ -128,7 +132,7 @@ export function ProductForm({
                 />
                 <div>{image.fileName}</div>
                 <label>
-                  <input type="checkbox" name="removeImage" value={image.ref} /> Remove
+                  <input type="checkbox" name={FORM_FIELDS.removeImage} value={image.ref} /> Remove
                 </label>
               </li>
             ))}
@@ -150,7 +154,7 @@ export function ProductForm({
             <ImageUploader
               settings={uploader}
               keptCount={images.length}
-              fieldName="imageRef"
+              fieldName={FORM_FIELDS.keptImage}
               onStatusChange={setStatus}
             />
           </div>

@@ -91,8 +91,3 @@ export function getEnv(): AppEnv {
   }
   return cached
 }
-
-/** For tests that change settings between cases. */
-export function resetEnvCache() {
-  cached = undefined
-}

@@ -3,6 +3,7 @@ import type { ReadableStream as NodeWebStream } from 'node:stream/web'
 import busboy from 'busboy'
 import { recordUpload } from '~/models/upload.server'
 import { sniffImage, type SniffedImage } from './image-type'
+import { FORM_FIELDS } from './product-schema'
 import type { StagedImage } from './staged-image.server'
 import {
   drainIterator,
@@ -17,8 +18,6 @@ import { ALLOWED_TYPES_LABEL, formatBytes, type UploadLimits } from './upload-li
 const MAX_TEXT_FIELD_BYTES = 64 * 1024
 const MAX_TEXT_FIELDS = 200
 const STREAM_HIGH_WATER_MARK = 1024 * 1024
-/** Form fields whose values are references to images kept from an earlier submit. */
-export const KEPT_IMAGE_FIELD = 'imageRef'
 
 export interface ParsedImageForm {
   formData: FormData
@@ -61,7 +60,7 @@ export async function parseImageForm(
       formErrors.push(`The ${name} field is longer than ${formatBytes(MAX_TEXT_FIELD_BYTES)}.`)
       return
     }
-    if (name === KEPT_IMAGE_FIELD) kept += 1
+    if (name === FORM_FIELDS.keptImage) kept += 1
     formData.append(name, value)
   })
   parser.on('fieldsLimit', () => formErrors.push('The form has more fields than expected.'))

@@ -8,15 +8,12 @@ import {
   MissingUploadError,
 } from '~/models/product.server'
 import { getEnv } from './env.server'
-import { KEPT_IMAGE_FIELD, parseImageForm } from './form-upload.server'
-import { ProductFieldsSchema, type ProductFieldErrors } from './product-schema'
+import { parseImageForm } from './form-upload.server'
+import { FORM_FIELDS, ProductFieldsSchema, type ProductFieldErrors } from './product-schema'
 import { checkStagedUpload, type StagedImage } from './staged-image.server'
 import { presignedViewUrl } from './storage.server'
 import { verifyUploadRef } from './upload-ref.server'
 import { formatBytes, type UploaderSettings, type UploadLimits } from './upload-limits'
-
-export const IMAGES_FIELD = 'images'
-export const REMOVE_IMAGE_FIELD = 'removeImage'
 
 export interface KeptImage {
   ref: string
@@ -26,7 +23,6 @@ export interface KeptImage {
   height: number
 }
 
-export const IDEMPOTENCY_FIELD = 'idempotencyKey'
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
 /** A key for one product form; the page carries it in a hidden input through every submit. */
@@ -83,7 +79,7 @@ export async function submitProductForm(request: Request, admin: Admin): Promise
     try {
       ;({ formData, uploaded, fileErrors } = await parseImageForm(request, {
         adminId: admin.id,
-        fileField: IMAGES_FIELD,
+        fileField: FORM_FIELDS.images,
         limits,
       }))
     } catch (error) {
@@ -95,17 +91,17 @@ export async function submitProductForm(request: Request, admin: Admin): Promise
   }
 
   // The same form again (a double click, a second tab, back and resubmit): land on what it created.
-  const submittedKey = String(formData.get(IDEMPOTENCY_FIELD) ?? '')
+  const submittedKey = String(formData.get(FORM_FIELDS.idempotencyKey) ?? '')
   const idempotencyKey = UUID.test(submittedKey) ? submittedKey : newIdempotencyKey()
   if (idempotencyKey === submittedKey) {
     const existing = await findProductByIdempotencyKey({ idempotencyKey, adminId: admin.id })
     if (existing) return { ok: true, productId: existing }
   }
 
-  const removed = new Set(formData.getAll(REMOVE_IMAGE_FIELD).map(String))
+  const removed = new Set(formData.getAll(FORM_FIELDS.removeImage).map(String))
   const imageErrors = [...fileErrors]
   const refs = formData
-    .getAll(KEPT_IMAGE_FIELD)
+    .getAll(FORM_FIELDS.keptImage)
     .map(String)
     .filter((token) => !removed.has(token))
   const checks = await Promise.all(

@@ -1,5 +1,13 @@
 import { z } from 'zod'
 
+/** The product form's field names, shared by the form and the action that parses it. */
+export const FORM_FIELDS = {
+  images: 'images',
+  keptImage: 'imageRef',
+  removeImage: 'removeImage',
+  idempotencyKey: 'idempotencyKey',
+} as const
+
 export const MAX_NAME_LENGTH = 200
 export const MAX_DESCRIPTION_LENGTH = 5000
 export const PRICE_PATTERN = '\\d{1,7}([.,]\\d{1,2})?'

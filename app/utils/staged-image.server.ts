@@ -1,5 +1,5 @@
 import { sniffImage, SNIFF_BYTES } from './image-type'
-import { headObject, readObjectHead } from './storage.server'
+import { readObjectStart } from './storage.server'
 import type { UploadRef } from './upload-ref.server'
 import { ALLOWED_TYPES_LABEL, formatBytes, type ImageType } from './upload-limits'
 
@@ -33,7 +33,7 @@ export async function checkStagedUpload(
   { maxBytes }: { maxBytes: number },
 ): Promise<StagedCheck> {
   const name = ref.fileName
-  const info = await headObject(ref.key)
+  const info = await readObjectStart(ref.key, SNIFF_BYTES)
   if (!info)
     return {
       ok: false,
@@ -42,9 +42,7 @@ export async function checkStagedUpload(
   if (info.byteSize > maxBytes) {
     return { ok: false, error: `${name} is larger than ${formatBytes(maxBytes)}, the limit for one image.` }
   }
-  const head =
-    info.byteSize > 0 ? await readObjectHead(ref.key, Math.min(SNIFF_BYTES, info.byteSize)) : new Uint8Array()
-  const sniffed = sniffImage(head)
+  const sniffed = sniffImage(info.head)
   if (!sniffed) return { ok: false, error: `${name} is not an image we accept (${ALLOWED_TYPES_LABEL}).` }
   if (sniffed.type !== ref.contentType) {
     return {

@@ -252,13 +252,29 @@ export async function headObject(key: string): Promise<ObjectInfo | null> {
   }
 }
 
-/** The first `bytes` bytes of an object. */
-export async function readObjectHead(key: string, bytes: number): Promise<Uint8Array> {
-  const result = await getS3().send(
-    new GetObjectCommand({ Bucket: getEnv().S3_BUCKET, Key: key, Range: `bytes=0-${bytes - 1}` }),
-  )
-  if (!result.Body) return new Uint8Array(0)
-  return result.Body.transformToByteArray()
+/**
+ * The first `bytes` bytes of an object with its whole size and type, in one request (a ranged GET's
+ * Content-Range carries the total); null when it does not exist.
+ */
+export async function readObjectStart(
+  key: string,
+  bytes: number,
+): Promise<(ObjectInfo & { head: Uint8Array }) | null> {
+  try {
+    const result = await getS3().send(
+      new GetObjectCommand({ Bucket: getEnv().S3_BUCKET, Key: key, Range: `bytes=0-${bytes - 1}` }),
+    )
+    const head = result.Body ? await result.Body.transformToByteArray() : new Uint8Array(0)
+    const total = Number(/\/(\d+)$/.exec(result.ContentRange ?? '')?.[1] ?? head.length)
+    return { byteSize: total, contentType: result.ContentType, head }
+  } catch (error) {
+    if (isNotFound(error)) return null
+    // A range of an empty object is unsatisfiable: the object exists and has no bytes.
+    if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 416) {
+      return { byteSize: 0, contentType: undefined, head: new Uint8Array(0) }
+    }
+    throw error
+  }
 }
 
 /** Server-side copy inside the bucket: the bytes never pass through this process. */
@@ -307,24 +323,29 @@ export async function imageUrl(key: string): Promise<string> {
   return presignedViewUrl(key)
 }
 
-/** A presigned GET, stable within the hour; staging previews always use this (no CDN serves staging). */
-export async function presignedViewUrl(key: string, now = Date.now()): Promise<string> {
+let presigner: Presigner | undefined
+
+/** The app's presigner for its bucket: view URLs here, upload URLs in upload-signing.server.ts. */
+export function getPresigner(): Presigner {
   const env = getEnv()
-  viewPresigner ??= createPresigner({
+  presigner ??= createPresigner({
     s3: getS3(),
     endpoint: env.S3_ENDPOINT,
     bucket: env.S3_BUCKET,
     forcePathStyle: env.S3_FORCE_PATH_STYLE,
   })
-  return viewPresigner.presign({
+  return presigner
+}
+
+/** A presigned GET, stable within the hour; staging previews always use this (no CDN serves staging). */
+export async function presignedViewUrl(key: string, now = Date.now()): Promise<string> {
+  return getPresigner().presign({
     method: 'GET',
     key,
     expiresIn: VIEW_URL_LIFETIME_SECONDS,
     signingDate: new Date(Math.floor(now / VIEW_URL_WINDOW_MS) * VIEW_URL_WINDOW_MS),
   })
 }
-
-let viewPresigner: Presigner | undefined
 
 export function isNotFound(error: unknown) {
   return (

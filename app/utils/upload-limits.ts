@@ -68,10 +68,6 @@ export interface UploadLimits {
   maxImagesPerProduct: number
 }
 
-export function isAllowedImageType(type: string): type is ImageType {
-  return (ALLOWED_IMAGE_TYPES as readonly string[]).includes(type)
-}
-
 /** "32 MiB", "512 KiB", "900 bytes": how limits and sizes are shown to admins. */
 export function formatBytes(bytes: number): string {
   if (bytes >= 1024 * 1024) return `${trim(bytes / (1024 * 1024))} MiB`

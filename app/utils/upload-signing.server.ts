@@ -3,8 +3,8 @@ import { z } from 'zod'
 import type { Admin } from '~/models/admin.server'
 import { recordUpload } from '~/models/upload.server'
 import { getEnv } from './env.server'
-import { createPresigner, type Presigner } from './presign.server'
-import { getS3, newStagingKey, stagingPrefix } from './storage.server'
+import type { Presigner } from './presign.server'
+import { getPresigner, getS3, newStagingKey, stagingPrefix } from './storage.server'
 import { refExpiry, signUploadRef, verifyUploadRef } from './upload-ref.server'
 import { ALLOWED_IMAGE_TYPES, ALLOWED_TYPES_LABEL, formatBytes, partLayout } from './upload-limits'
 
@@ -63,20 +63,11 @@ export interface SigningDeps {
   maxImageBytes: number
 }
 
-let defaultPresigner: Presigner | undefined
-
 export function defaultSigningDeps(): SigningDeps {
   const env = getEnv()
-  const s3 = getS3()
-  defaultPresigner ??= createPresigner({
-    s3,
-    endpoint: env.S3_ENDPOINT,
-    bucket: env.S3_BUCKET,
-    forcePathStyle: env.S3_FORCE_PATH_STYLE,
-  })
   return {
-    s3,
-    presigner: defaultPresigner,
+    s3: getS3(),
+    presigner: getPresigner(),
     bucket: env.S3_BUCKET,
     ttlSeconds: env.UPLOAD_URL_TTL_SECONDS,
     maxImageBytes: env.MAX_IMAGE_BYTES,
