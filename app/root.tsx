@@ -68,9 +68,11 @@ export function ErrorBoundary() {
   const error = useRouteError()
   if (isRouteErrorResponse(error)) {
     const message =
-      typeof error.data === 'object' && error.data && 'error' in error.data
-        ? String(error.data.error)
-        : error.statusText
+      typeof error.data === 'string'
+        ? error.data
+        : typeof error.data === 'object' && error.data && 'error' in error.data
+          ? String(error.data.error)
+          : error.statusText
     return (
       <>
         <h1>{error.status === 404 ? 'Not found' : `Error ${error.status}`}</h1>

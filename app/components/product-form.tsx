@@ -3,6 +3,7 @@ import { lazy, Suspense, useEffect, useState, type ReactNode } from 'react'
 import type { ProductFieldErrors } from '~/utils/product-schema'
 import { FORM_FIELDS, MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, PRICE_PATTERN } from '~/utils/product-schema'
 import { ALLOWED_IMAGE_TYPES, formatBytes, type UploaderSettings } from '~/utils/upload-limits'
+import { ExistingImages, type ExistingImageView } from './existing-images'
 import type { UploaderStatus } from './image-uploader.client'
 
 // Loaded only in the browser, after hydration, and only by pages with a product form.
@@ -24,6 +25,13 @@ export interface ProductFormProps {
   images?: ProductFormImage[]
   uploader: UploaderSettings
   submitLabel: string
+  /** Edit form only: the product's saved images and the version the form was opened at. */
+  saved?: {
+    images: ExistingImageView[]
+    altErrors: Record<string, string>
+    announcement: string | null
+    version: number
+  }
 }
 
 /**
@@ -37,6 +45,7 @@ export function ProductForm({
   images = [],
   uploader,
   submitLabel,
+  saved,
 }: ProductFormProps) {
   const navigation = useNavigation()
   const submitting = navigation.state === 'submitting'
@@ -45,11 +54,13 @@ export function ProductForm({
   useEffect(() => setHydrated(true), [])
   const [status, setStatus] = useState<UploaderStatus>({ uploading: 0, failed: 0 })
   const blocked = status.uploading > 0 || status.failed > 0
+  const savedCount = saved?.images.filter((image) => !image.removed).length ?? 0
+  const addingMore = images.length + savedCount > 0
   const fileInput = (
     <Field
       id="images"
-      label="Images"
-      hint={`${images.length > 0 ? 'Add more images. ' : ''}JPEG, PNG, WebP, GIF or AVIF; up to ${uploader.maxImagesPerProduct} images of ${formatBytes(uploader.maxImageBytes)} each.`}
+      label={saved ? 'Add images' : 'Images'}
+      hint={`${addingMore ? 'Add more images. ' : ''}JPEG, PNG, WebP, GIF or AVIF; up to ${uploader.maxImagesPerProduct} images of ${formatBytes(uploader.maxImageBytes)} each.`}
       errors={errors.images}
     >
       <input
@@ -64,6 +75,13 @@ export function ProductForm({
   )
   return (
     <Form method="post" encType="multipart/form-data">
+      {saved ? (
+        // Enter in a text field presses a form's first submit button: this one, not a Move button.
+        <button type="submit" className="visually-hidden" tabIndex={-1} aria-hidden="true">
+          {submitLabel}
+        </button>
+      ) : null}
+      {saved ? <input type="hidden" name={FORM_FIELDS.version} value={saved.version} /> : null}
       <input
         type="hidden"
         name={FORM_FIELDS.idempotencyKey}
@@ -117,9 +135,13 @@ export function ProductForm({
         />
       </Field>
 
+      {saved && saved.images.length > 0 ? (
+        <ExistingImages images={saved.images} altErrors={saved.altErrors} announcement={saved.announcement} />
+      ) : null}
+
       {images.length > 0 ? (
         <fieldset className="field">
-          <legend>Images already uploaded</legend>
+          <legend>{saved ? 'New images already uploaded' : 'Images already uploaded'}</legend>
           <ul className="kept-images">
             {images.map((image, i) => (
               <li key={image.ref}>
@@ -144,7 +166,7 @@ export function ProductForm({
         <Suspense fallback={fileInput}>
           <div className="field">
             <span className="label" id="images-label">
-              Images
+              {saved ? 'Add images' : 'Images'}
             </span>
             {errors.images?.map((error, i) => (
               <p className="error" key={i}>
@@ -153,7 +175,7 @@ export function ProductForm({
             ))}
             <ImageUploader
               settings={uploader}
-              keptCount={images.length}
+              keptCount={images.length + savedCount}
               fieldName={FORM_FIELDS.keptImage}
               onStatusChange={setStatus}
             />

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
-import { getSql } from '~/utils/db.server'
-import type { ProductFields } from '~/utils/product-schema'
+import type { TransactionSql } from 'postgres'
+import { getSql, type Sql } from '~/utils/db.server'
+import { isUuid, type ProductFields } from '~/utils/product-schema'
 import type { StagedImage } from '~/utils/staged-image.server'
 import { copyObject, deleteObjects, isNotFound, newProductImageKey } from '~/utils/storage.server'
 import { processStorageDeletions } from './storage-deletion.server'
@@ -22,6 +23,8 @@ export interface Product {
   priceCents: number
   description: string
   createdAt: Date
+  /** Bumped by every saved edit. */
+  version: number
   images: ProductImage[]
 }
 
@@ -79,21 +82,8 @@ export async function createProduct({
   idempotencyKey: string
 }): Promise<{ productId: string; created: boolean }> {
   const productId = randomUUID()
-  const placed = images.map((image) => ({
-    image,
-    id: randomUUID(),
-    key: newProductImageKey(productId, image.contentType),
-  }))
-  const copied: string[] = []
+  const { placed, copied } = await copyIntoProduct(productId, images)
   try {
-    await Promise.all(
-      placed.map(async ({ image, key }) => {
-        await copyObject(image.key, key).catch((error: unknown) => {
-          throw isNotFound(error) ? new MissingUploadError(image) : error
-        })
-        copied.push(key)
-      }),
-    )
     const result = await getSql().begin(async (tx) => {
       // A second submit of the same form waits here for the first to commit, then finds its product.
       const [inserted] = await tx<{ id: string }[]>`
@@ -108,55 +98,230 @@ export async function createProduct({
         return { productId: existing.id, created: false }
       }
       if (placed.length === 0) return { productId, created: true }
-      const attached = await tx<{ key: string }[]>`
-        update uploads set attached_to = ${productId}
-        where admin_id = ${adminId} and attached_to is null and key in ${tx(images.map((image) => image.key))}
-        returning key`
-      if (attached.length !== images.length) {
-        const done = new Set(attached.map((row) => row.key))
-        throw new AlreadyAttachedError(images.find((image) => !done.has(image.key))!)
-      }
+      await attachUploads(tx, { productId, adminId, images })
       await tx`
-        insert into product_images ${tx(
-          placed.map(({ image, id, key }, position) => ({
-            id,
-            product_id: productId,
-            key,
-            content_type: image.contentType,
-            byte_size: image.byteSize,
-            width: image.width,
-            height: image.height,
-            position,
-          })),
-          'id',
-          'product_id',
-          'key',
-          'content_type',
-          'byte_size',
-          'width',
-          'height',
-          'position',
-        )}`
+        insert into product_images ${tx(imageRows(productId, placed, 0), ...IMAGE_COLUMNS)}`
       return { productId, created: true }
     })
     if (!result.created) {
       // Another submit of this form won; these copies are ours alone.
-      await deleteObjects(copied)
+      await deleteCopies(copied)
       return result
     }
   } catch (error) {
-    await deleteObjects(copied).catch((cleanupError: unknown) =>
-      console.error(
-        `Could not remove copies of a product that was not created: ${copied.join(', ')}`,
-        cleanupError,
-      ),
-    )
+    await deleteCopies(copied)
     throw error
   }
   await deleteObjects(images.map((image) => image.key)).catch((error: unknown) =>
     console.error('Could not delete attached staging objects; the lifecycle rule will expire them', error),
   )
   return { productId, created: true }
+}
+
+/** Someone saved the product after this edit form was opened (its version moved on). */
+export class StaleProductError extends Error {
+  constructor() {
+    super(
+      'Someone saved this product after you opened this page. The images below are as they are now and your text is kept: check both, then save again.',
+    )
+  }
+}
+
+export class ProductNotFoundError extends Error {
+  constructor() {
+    super('This product no longer exists; it was deleted after you opened this page.')
+  }
+}
+
+/** One of the product's images as the edit form submits it, in the order the admin left them. */
+export interface ImageEdit {
+  id: string
+  altText: string
+}
+
+/**
+ * Applies one edit form in one transaction: the fields, the images' order and alt texts, the images
+ * removed (their objects are queued for deletion in the same transaction and deleted after the commit)
+ * and new staged images (copied to the product's prefix first, appended after the kept ones). The form's
+ * `version` must still be the product's, else StaleProductError; its idempotency key makes a repeated
+ * submit of an edit that was already saved a no-op (`'already-applied'`).
+ */
+export async function updateProduct({
+  productId,
+  adminId,
+  version,
+  idempotencyKey,
+  fields,
+  images,
+  removed,
+  added,
+}: {
+  productId: string
+  adminId: number
+  version: number
+  idempotencyKey: string
+  fields: ProductFields
+  images: ImageEdit[]
+  removed: string[]
+  added: StagedImage[]
+}): Promise<'updated' | 'already-applied'> {
+  const sql = getSql()
+  if (await isEditApplied(sql, { idempotencyKey, productId })) return 'already-applied'
+  const { placed, copied } = await copyIntoProduct(productId, added)
+  let outcome: 'updated' | 'already-applied'
+  try {
+    outcome = await sql.begin(async (tx) => {
+      // Serializes saves of one product; a second submit of this form waits here, then sees the first.
+      const [product] = await tx<{ version: number }[]>`
+        select version from products where id = ${productId} for update`
+      if (!product) throw new ProductNotFoundError()
+      if (await isEditApplied(tx, { idempotencyKey, productId })) return 'already-applied'
+      if (product.version !== version) throw new StaleProductError()
+
+      const current = await tx<{ id: string; key: string }[]>`
+        select id, key from product_images where product_id = ${productId}`
+      const submitted = [...images.map((image) => image.id), ...removed]
+      const currentIds = new Set(current.map((row) => row.id))
+      if (submitted.length !== currentIds.size || new Set(submitted).size !== submitted.length)
+        throw new StaleProductError()
+      if (!submitted.every((id) => currentIds.has(id))) throw new StaleProductError()
+
+      if (removed.length > 0) {
+        await tx`
+          insert into storage_deletions (key)
+          select key from product_images where product_id = ${productId} and id in ${tx(removed)}
+          on conflict (key) do nothing`
+        await tx`delete from product_images where product_id = ${productId} and id in ${tx(removed)}`
+      }
+      // Positions are unique per product; checked at commit so the images can swap places.
+      await tx`set constraints product_images_product_id_position_key deferred`
+      if (images.length > 0) {
+        await tx`
+          update product_images as i set position = v.position::integer, alt_text = v.alt_text
+          from (values ${tx(images.map((image, position) => [image.id, position, image.altText]))})
+            as v (id, position, alt_text)
+          where i.id = v.id::uuid and i.product_id = ${productId}`
+      }
+      if (placed.length > 0) {
+        await attachUploads(tx, { productId, adminId, images: added })
+        await tx`
+          insert into product_images ${tx(imageRows(productId, placed, images.length), ...IMAGE_COLUMNS)}`
+      }
+      await tx`
+        update products
+        set name = ${fields.name}, price_cents = ${fields.price}, description = ${fields.description},
+            version = version + 1, updated_at = now()
+        where id = ${productId}`
+      await tx`
+        insert into product_edits (idempotency_key, product_id, admin_id)
+        values (${idempotencyKey}, ${productId}, ${adminId})`
+      return 'updated' as const
+    })
+  } catch (error) {
+    await deleteCopies(copied)
+    throw error
+  }
+  if (outcome === 'already-applied') {
+    await deleteCopies(copied)
+    return outcome
+  }
+  await deleteObjects(added.map((image) => image.key)).catch((error: unknown) =>
+    console.error('Could not delete attached staging objects; the lifecycle rule will expire them', error),
+  )
+  if (removed.length > 0) {
+    await processStorageDeletions().catch((error: unknown) =>
+      console.error('Deleting removed images from storage failed; they stay queued and are retried', error),
+    )
+  }
+  return outcome
+}
+
+async function isEditApplied(
+  sql: TransactionSql | Sql,
+  { idempotencyKey, productId }: { idempotencyKey: string; productId: string },
+) {
+  const [row] = await sql<{ productId: string }[]>`
+    select product_id as "productId" from product_edits where idempotency_key = ${idempotencyKey}`
+  return row?.productId === productId
+}
+
+interface PlacedImage {
+  image: StagedImage
+  id: string
+  key: string
+}
+
+/**
+ * Copies staged objects (inside S3) to the product's own prefix, so that no row ever names an object
+ * that is not there and cleanup of staging can never touch a product's image. On failure the copies
+ * made so far are removed again.
+ */
+async function copyIntoProduct(productId: string, images: StagedImage[]) {
+  const placed: PlacedImage[] = images.map((image) => ({
+    image,
+    id: randomUUID(),
+    key: newProductImageKey(productId, image.contentType),
+  }))
+  const copied: string[] = []
+  const results = await Promise.allSettled(
+    placed.map(async ({ image, key }) => {
+      await copyObject(image.key, key).catch((error: unknown) => {
+        throw isNotFound(error) ? new MissingUploadError(image) : error
+      })
+      copied.push(key)
+    }),
+  )
+  const failed = results.find((result) => result.status === 'rejected')
+  if (failed) {
+    await deleteCopies(copied)
+    throw failed.reason
+  }
+  return { placed, copied }
+}
+
+async function deleteCopies(copied: string[]) {
+  await deleteObjects(copied).catch((error: unknown) =>
+    console.error(`Could not remove copies that no product uses: ${copied.join(', ')}`, error),
+  )
+}
+
+/** Marks the admin's uploads as attached to this product; an upload is attached once, ever. */
+async function attachUploads(
+  tx: TransactionSql,
+  { productId, adminId, images }: { productId: string; adminId: number; images: StagedImage[] },
+) {
+  const attached = await tx<{ key: string }[]>`
+    update uploads set attached_to = ${productId}
+    where admin_id = ${adminId} and attached_to is null and key in ${tx(images.map((image) => image.key))}
+    returning key`
+  if (attached.length !== images.length) {
+    const done = new Set(attached.map((row) => row.key))
+    throw new AlreadyAttachedError(images.find((image) => !done.has(image.key))!)
+  }
+}
+
+const IMAGE_COLUMNS = [
+  'id',
+  'product_id',
+  'key',
+  'content_type',
+  'byte_size',
+  'width',
+  'height',
+  'position',
+] as const
+
+function imageRows(productId: string, placed: PlacedImage[], firstPosition: number) {
+  return placed.map(({ image, id, key }, i) => ({
+    id,
+    product_id: productId,
+    key,
+    content_type: image.contentType,
+    byte_size: image.byteSize,
+    width: image.width,
+    height: image.height,
+    position: firstPosition + i,
+  }))
 }
 
 /**
@@ -184,7 +349,7 @@ export async function deleteProduct({ productId }: { productId: string }): Promi
 export async function getProduct({ productId }: { productId: string }): Promise<Product | null> {
   const sql = getSql()
   const [product] = await sql<Omit<Product, 'images'>[]>`
-    select id, name, price_cents as "priceCents", description, created_at as "createdAt"
+    select id, name, price_cents as "priceCents", description, created_at as "createdAt", version
     from products where id = ${productId}`
   if (!product) return null
   const images = await sql<(Omit<ProductImage, 'byteSize'> & { byteSize: string })[]>`
@@ -193,6 +358,13 @@ export async function getProduct({ productId }: { productId: string }): Promise<
     from product_images where product_id = ${productId}
     order by position`
   return { ...product, images: images.map((image) => ({ ...image, byteSize: Number(image.byteSize) })) }
+}
+
+/** The product a route's `:productId` names, or a 404 response to throw. */
+export async function requireProduct(productId: string | undefined): Promise<Product> {
+  const product = productId && isUuid(productId) ? await getProduct({ productId }) : null
+  if (!product) throw new Response('No product has that address.', { status: 404, statusText: 'Not found' })
+  return product
 }
 
 export interface ProductPage {

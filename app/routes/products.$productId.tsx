@@ -1,6 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Link, useLoaderData } from '@remix-run/react'
-import { getProduct } from '~/models/product.server'
+import { requireProduct } from '~/models/product.server'
 import { requireAdmin } from '~/utils/auth.server'
 import { formatPrice } from '~/utils/product-schema'
 import { imageUrl } from '~/utils/storage.server'
@@ -9,13 +9,9 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? `${data.product.name} · Product images` : 'Product not found' },
 ]
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-
 export async function loader({ request, params }: LoaderFunctionArgs) {
   await requireAdmin(request)
-  const productId = params.productId ?? ''
-  const product = UUID.test(productId) ? await getProduct({ productId }) : null
-  if (!product) throw new Response('No product has that address.', { status: 404, statusText: 'Not found' })
+  const product = await requireProduct(params.productId)
   const count = product.images.length
   return {
     product: {
@@ -45,7 +41,10 @@ export default function ProductPage() {
       </p>
       <div className="toolbar">
         <h1>{product.name}</h1>
-        <Link to={`/products/${product.id}/delete`}>Delete product</Link>
+        <span className="actions">
+          <Link to={`/products/${product.id}/edit`}>Edit product</Link>
+          <Link to={`/products/${product.id}/delete`}>Delete product</Link>
+        </span>
       </div>
       <p className="price">${product.price}</p>
       {product.description ? <p style={{ whiteSpace: 'pre-line' }}>{product.description}</p> : null}

@@ -5,31 +5,23 @@ import {
   type MetaFunction,
 } from '@remix-run/node'
 import { Form, Link, useLoaderData, useNavigation } from '@remix-run/react'
-import { deleteProduct, getProduct } from '~/models/product.server'
+import { deleteProduct, requireProduct } from '~/models/product.server'
 import { requireAdmin, requireSameOrigin } from '~/utils/auth.server'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? `Delete ${data.name} · Product images` : 'Product not found' },
 ]
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-
-async function findProduct(productId: string | undefined) {
-  const product = productId && UUID.test(productId) ? await getProduct({ productId }) : null
-  if (!product) throw new Response('No product has that address.', { status: 404, statusText: 'Not found' })
-  return product
-}
-
 export async function loader({ request, params }: LoaderFunctionArgs) {
   await requireAdmin(request)
-  const product = await findProduct(params.productId)
+  const product = await requireProduct(params.productId)
   return { id: product.id, name: product.name, imageCount: product.images.length }
 }
 
 export async function action({ request, params }: ActionFunctionArgs) {
   requireSameOrigin(request)
   await requireAdmin(request)
-  const product = await findProduct(params.productId)
+  const product = await requireProduct(params.productId)
   await deleteProduct({ productId: product.id })
   return redirect('/products')
 }

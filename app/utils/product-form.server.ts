@@ -9,7 +9,7 @@ import {
 } from '~/models/product.server'
 import { getEnv } from './env.server'
 import { parseImageForm } from './form-upload.server'
-import { FORM_FIELDS, ProductFieldsSchema, type ProductFieldErrors } from './product-schema'
+import { FORM_FIELDS, isUuid, ProductFieldsSchema, type ProductFieldErrors } from './product-schema'
 import { checkStagedUpload, type StagedImage } from './staged-image.server'
 import { presignedViewUrl } from './storage.server'
 import { verifyUploadRef } from './upload-ref.server'
@@ -22,8 +22,6 @@ export interface KeptImage {
   width: number
   height: number
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
 /** A key for one product form; the page carries it in a hidden input through every submit. */
 export function newIdempotencyKey() {
@@ -52,28 +50,38 @@ export function getUploaderSettings(): UploaderSettings {
   }
 }
 
-type Checked = { image: StagedImage; ref: string }
+/** A staged image whose reference and bytes passed every check, with the reference it came in. */
+export type CheckedImage = { image: StagedImage; ref: string }
+
+/** What any product form (new or edit) submitted, once its files are in staging and its references checked. */
+export interface Submission {
+  formData: FormData
+  /** New images, checked: references kept from earlier submits first, then this submit's files. */
+  staged: CheckedImage[]
+  imageErrors: string[]
+}
 
 /**
- * Handles a submitted product form, with or without JavaScript: streams new files to staging, checks
- * the text fields and every image reference (HMAC, owner, expiry, then the object itself), and creates
- * the product. On failure it returns every value and every image that passed, so the admin fixes the
- * mistake without uploading again. Nothing is written unless everything is valid.
+ * Reads a product form, with or without JavaScript: streams its files to staging (checking each as it
+ * goes) and checks every image reference that is not ticked for removal (HMAC, owner, expiry, then the
+ * object itself). Returns a user-facing error instead when the request itself cannot be read.
  */
-export async function submitProductForm(request: Request, admin: Admin): Promise<ProductFormResult> {
+export async function readSubmission(
+  request: Request,
+  admin: Admin,
+): Promise<{ ok: true; submission: Submission } | { ok: false; error: string }> {
   const limits = getUploadLimits()
   const declared = Number(request.headers.get('Content-Length') ?? 0)
   const ceiling = limits.maxImagesPerProduct * limits.maxImageBytes + 4 * 1024 * 1024
   if (declared > ceiling) {
-    return failure(
-      {},
-      { images: [`The upload is larger than ${formatBytes(ceiling)}; add fewer or smaller images.`] },
-      [],
-    )
+    return {
+      ok: false,
+      error: `The upload is larger than ${formatBytes(ceiling)}; add fewer or smaller images.`,
+    }
   }
 
   let formData: FormData
-  let uploaded: Checked[] = []
+  let uploaded: CheckedImage[] = []
   let fileErrors: string[] = []
   if ((request.headers.get('Content-Type') ?? '').startsWith('multipart/form-data')) {
     try {
@@ -84,18 +92,10 @@ export async function submitProductForm(request: Request, admin: Admin): Promise
       }))
     } catch (error) {
       console.error('Could not parse a product form', error)
-      return failure({}, { images: ['The form could not be read; please submit it again.'] }, [])
+      return { ok: false, error: 'The form could not be read; please submit it again.' }
     }
   } else {
     formData = await request.formData()
-  }
-
-  // The same form again (a double click, a second tab, back and resubmit): land on what it created.
-  const submittedKey = String(formData.get(FORM_FIELDS.idempotencyKey) ?? '')
-  const idempotencyKey = UUID.test(submittedKey) ? submittedKey : newIdempotencyKey()
-  if (idempotencyKey === submittedKey) {
-    const existing = await findProductByIdempotencyKey({ idempotencyKey, adminId: admin.id })
-    if (existing) return { ok: true, productId: existing }
   }
 
   const removed = new Set(formData.getAll(FORM_FIELDS.removeImage).map(String))
@@ -105,7 +105,7 @@ export async function submitProductForm(request: Request, admin: Admin): Promise
     .map(String)
     .filter((token) => !removed.has(token))
   const checks = await Promise.all(
-    refs.map(async (token): Promise<Checked | string> => {
+    refs.map(async (token): Promise<CheckedImage | string> => {
       const verified = verifyUploadRef(token, admin.id)
       if (!verified.ok)
         return 'An image reference could not be verified (forged, expired or not yours); please add that image again.'
@@ -113,24 +113,56 @@ export async function submitProductForm(request: Request, admin: Admin): Promise
       return check.ok ? { image: check.image, ref: token } : check.error
     }),
   )
-  const kept: Checked[] = []
+  const kept: CheckedImage[] = []
   for (const check of checks) {
     if (typeof check === 'string') imageErrors.push(check)
     else kept.push(check)
   }
-  const images = [...kept, ...uploaded]
-  if (images.length > limits.maxImagesPerProduct) {
-    imageErrors.push(
-      `A product has at most ${limits.maxImagesPerProduct} images; remove ${images.length - limits.maxImagesPerProduct}.`,
-    )
-  }
+  return { ok: true, submission: { formData, staged: [...kept, ...uploaded], imageErrors } }
+}
 
-  const values = {
+/** The text fields as submitted, for re-rendering the form. */
+export function submittedValues(formData: FormData) {
+  return {
     name: String(formData.get('name') ?? ''),
     price: String(formData.get('price') ?? ''),
     description: String(formData.get('description') ?? ''),
-    idempotencyKey,
   }
+}
+
+/** The form's idempotency key if it sent a well-formed one, else null. */
+export function submittedIdempotencyKey(formData: FormData) {
+  const key = String(formData.get(FORM_FIELDS.idempotencyKey) ?? '')
+  return isUuid(key) ? key.toLowerCase() : null
+}
+
+/** A message when the images would exceed the per-product limit. */
+export function tooManyImages(count: number) {
+  const { maxImagesPerProduct: max } = getUploadLimits()
+  return count > max ? `A product has at most ${max} images; remove ${count - max}.` : null
+}
+
+/**
+ * Handles a submitted new-product form, with or without JavaScript, and creates the product. On
+ * failure it returns every value and every image that passed, so the admin fixes the mistake without
+ * uploading again. Nothing is written unless everything is valid.
+ */
+export async function submitProductForm(request: Request, admin: Admin): Promise<ProductFormResult> {
+  const read = await readSubmission(request, admin)
+  if (!read.ok) return failure({}, { images: [read.error] }, [])
+  const { formData, staged: images, imageErrors } = read.submission
+
+  // The same form again (a double click, a second tab, back and resubmit): land on what it created.
+  const submittedKey = submittedIdempotencyKey(formData)
+  const idempotencyKey = submittedKey ?? newIdempotencyKey()
+  if (submittedKey) {
+    const existing = await findProductByIdempotencyKey({ idempotencyKey, adminId: admin.id })
+    if (existing) return { ok: true, productId: existing }
+  }
+
+  const tooMany = tooManyImages(images.length)
+  if (tooMany) imageErrors.push(tooMany)
+  const values = { ...submittedValues(formData), idempotencyKey }
   const parsed = ProductFieldsSchema.safeParse(values)
   const errors: ProductFieldErrors = parsed.success ? {} : z.flattenError(parsed.error).fieldErrors
   if (imageErrors.length > 0) errors.images = imageErrors
@@ -156,10 +188,23 @@ export async function submitProductForm(request: Request, admin: Admin): Promise
   }
 }
 
+/** Preview data for staged images a form keeps across submits. */
+export function keptImages(images: CheckedImage[]): Promise<KeptImage[]> {
+  return Promise.all(
+    images.map(async ({ image, ref }) => ({
+      ref,
+      fileName: image.fileName,
+      previewUrl: await presignedViewUrl(image.key),
+      width: image.width,
+      height: image.height,
+    })),
+  )
+}
+
 async function failure(
   values: Partial<ProductFormFailure['values']>,
   errors: ProductFieldErrors,
-  images: Checked[],
+  images: CheckedImage[],
 ): Promise<{ ok: false } & ProductFormFailure> {
   return {
     ok: false,
@@ -170,14 +215,6 @@ async function failure(
       idempotencyKey: values.idempotencyKey ?? '',
     },
     errors,
-    images: await Promise.all(
-      images.map(async ({ image, ref }) => ({
-        ref,
-        fileName: image.fileName,
-        previewUrl: await presignedViewUrl(image.key),
-        width: image.width,
-        height: image.height,
-      })),
-    ),
+    images: await keptImages(images),
   }
 }

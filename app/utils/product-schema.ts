@@ -6,7 +6,27 @@ export const FORM_FIELDS = {
   keptImage: 'imageRef',
   removeImage: 'removeImage',
   idempotencyKey: 'idempotencyKey',
+  /** Edit form: the product's images in their order, one hidden input each. */
+  imageId: 'imageId',
+  /** Edit form: `imageAlt.<id>` holds that image's alt text. */
+  imageAlt: 'imageAlt',
+  /** Edit form: the version it was opened at. */
+  version: 'version',
+  /** Edit form without JavaScript: a Move button's `<id>:up` or `<id>:down`. */
+  move: 'move',
 } as const
+
+export const MAX_ALT_TEXT_LENGTH = 500
+
+/** Product ids and idempotency keys are UUIDs. */
+export function isUuid(value: string) {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)
+}
+
+/** The name of the alt text field of one image in the edit form. */
+export function altFieldName(imageId: string) {
+  return `${FORM_FIELDS.imageAlt}.${imageId}`
+}
 
 export const MAX_NAME_LENGTH = 200
 export const MAX_DESCRIPTION_LENGTH = 5000

@@ -1,0 +1,66 @@
+import {
+  redirect,
+  type ActionFunctionArgs,
+  type LoaderFunctionArgs,
+  type MetaFunction,
+} from '@remix-run/node'
+import { Link, useActionData, useLoaderData } from '@remix-run/react'
+import { ProductForm } from '~/components/product-form'
+import { requireProduct } from '~/models/product.server'
+import { requireAdmin, requireSameOrigin } from '~/utils/auth.server'
+import { loadEditForm, submitProductEdit } from '~/utils/product-edit.server'
+import { getUploaderSettings } from '~/utils/product-form.server'
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  { title: data ? `Edit ${data.name} · Product images` : 'Product not found' },
+]
+
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  await requireAdmin(request)
+  const product = await requireProduct(params.productId)
+  return { name: product.name, form: await loadEditForm(product), uploader: getUploaderSettings() }
+}
+
+export async function action({ request, params }: ActionFunctionArgs) {
+  requireSameOrigin(request)
+  const admin = await requireAdmin(request)
+  const product = await requireProduct(params.productId)
+  const result = await submitProductEdit(request, admin, product)
+  if (result.ok) return redirect(`/products/${product.id}`)
+  return result.state
+}
+
+export default function EditProduct() {
+  const { name, form: loaded, uploader } = useLoaderData<typeof loader>()
+  const submitted = useActionData<typeof action>()
+  const form = submitted ?? loaded
+  return (
+    <>
+      <p>
+        <Link to={`/products/${form.productId}`}>← {name}</Link>
+      </p>
+      <div className="toolbar">
+        <h1>Edit {name}</h1>
+        <Link to={`/products/${form.productId}/delete`}>Delete product</Link>
+      </div>
+      <div className="card">
+        <ProductForm
+          // A new form (fresh defaults, a fresh uploader) for every answer from the server.
+          key={JSON.stringify(form)}
+          values={{ ...form.values, idempotencyKey: form.idempotencyKey }}
+          idempotencyKey={form.idempotencyKey}
+          errors={form.errors}
+          images={form.images}
+          uploader={uploader}
+          submitLabel="Save changes"
+          saved={{
+            images: form.existing,
+            altErrors: form.altErrors,
+            announcement: form.announcement,
+            version: form.version,
+          }}
+        />
+      </div>
+    </>
+  )
+}

@@ -1,0 +1,227 @@
+import { z } from 'zod'
+import type { Admin } from '~/models/admin.server'
+import {
+  AlreadyAttachedError,
+  getProduct,
+  MissingUploadError,
+  ProductNotFoundError,
+  StaleProductError,
+  updateProduct,
+  type Product,
+} from '~/models/product.server'
+import {
+  keptImages,
+  newIdempotencyKey,
+  readSubmission,
+  submittedIdempotencyKey,
+  submittedValues,
+  tooManyImages,
+  type CheckedImage,
+  type KeptImage,
+} from './product-form.server'
+import {
+  altFieldName,
+  FORM_FIELDS,
+  formatPrice,
+  MAX_ALT_TEXT_LENGTH,
+  ProductFieldsSchema,
+  type ProductFieldErrors,
+} from './product-schema'
+import { describeMove, moveImage } from './image-order'
+import { imageUrl } from './storage.server'
+
+/** One of the product's saved images, as the edit form shows it. */
+export interface ExistingImage {
+  id: string
+  url: string
+  width: number
+  height: number
+  altText: string
+  /** Stays the same while the admin moves images around: the alt text, else "Image N" by saved position. */
+  label: string
+  removed: boolean
+}
+
+/** Everything the edit form renders: from the database when it opens, from the submit when it fails. */
+export interface EditFormState {
+  productId: string
+  values: { name: string; price: string; description: string }
+  version: number
+  idempotencyKey: string
+  existing: ExistingImage[]
+  /** New images staged by earlier submits of this form, kept so nobody uploads twice. */
+  images: KeptImage[]
+  errors: ProductFieldErrors
+  /** Alt text problems, by image id. */
+  altErrors: Record<string, string>
+  /** What a Move button without JavaScript did, for the page's status region. */
+  announcement: string | null
+}
+
+export type EditResult = { ok: true } | { ok: false; state: EditFormState }
+
+/** The edit form for a product as it is saved now. */
+export async function loadEditForm(product: Product): Promise<EditFormState> {
+  return {
+    productId: product.id,
+    values: {
+      name: product.name,
+      price: formatPrice(product.priceCents),
+      description: product.description,
+    },
+    version: product.version,
+    idempotencyKey: newIdempotencyKey(),
+    existing: await existingImages(product, { order: null, altTexts: new Map(), removed: new Set() }),
+    images: [],
+    errors: {},
+    altErrors: {},
+    announcement: null,
+  }
+}
+
+/**
+ * Handles a submitted edit form, with or without JavaScript. A Move button (no JavaScript) only
+ * reorders and re-renders; saving checks everything, then applies the fields, order, alt texts,
+ * removals and new images in one transaction. Any failure re-renders with every value kept.
+ */
+export async function submitProductEdit(
+  request: Request,
+  admin: Admin,
+  product: Product,
+): Promise<EditResult> {
+  const read = await readSubmission(request, admin)
+  if (!read.ok) return failed(await loadEditForm(product), { images: [read.error] })
+  const { formData, staged, imageErrors } = read.submission
+
+  const known = new Set(product.images.map((image) => image.id))
+  const order = [...new Set(formData.getAll(FORM_FIELDS.imageId).map(String))].filter((id) => known.has(id))
+  const removed = new Set(
+    formData
+      .getAll(FORM_FIELDS.removeImage)
+      .map(String)
+      .filter((id) => known.has(id)),
+  )
+  const altTexts = new Map(order.map((id) => [id, String(formData.get(altFieldName(id)) ?? '').trim()]))
+  const version = Number(formData.get(FORM_FIELDS.version))
+  const idempotencyKey = submittedIdempotencyKey(formData) ?? newIdempotencyKey()
+  const state = async (overrides: Partial<EditFormState> = {}): Promise<EditFormState> => ({
+    productId: product.id,
+    values: submittedValues(formData),
+    version: Number.isInteger(version) ? version : product.version,
+    idempotencyKey,
+    existing: await existingImages(product, { order, altTexts, removed }),
+    images: await keptImages(staged),
+    errors: imageErrors.length > 0 ? { images: imageErrors } : {},
+    altErrors: {},
+    announcement: null,
+    ...overrides,
+  })
+
+  const move = /^([0-9a-f-]{36}):(up|down)$/.exec(String(formData.get(FORM_FIELDS.move) ?? ''))
+  if (move) {
+    const [, id = '', direction] = move
+    const moved = moveImage(order, id, direction === 'up' ? -1 : 1)
+    const existing = await existingImages(product, { order: moved, altTexts, removed })
+    const image = existing.find((candidate) => candidate.id === id)
+    const announcement = image
+      ? `${describeMove(image.label, moved.indexOf(id) + 1, moved.length, moved.indexOf(id) !== order.indexOf(id))} Save to keep the new order.`
+      : null
+    return { ok: false, state: await state({ existing, announcement }) }
+  }
+
+  const kept = order.filter((id) => !removed.has(id))
+  const tooMany = tooManyImages(kept.length + staged.length)
+  if (tooMany) imageErrors.push(tooMany)
+  const parsed = ProductFieldsSchema.safeParse(submittedValues(formData))
+  const errors: ProductFieldErrors = parsed.success ? {} : z.flattenError(parsed.error).fieldErrors
+  if (imageErrors.length > 0) errors.images = imageErrors
+  const altErrors: Record<string, string> = {}
+  for (const id of kept) {
+    if ((altTexts.get(id) ?? '').length > MAX_ALT_TEXT_LENGTH)
+      altErrors[id] = `Keep the alt text under ${MAX_ALT_TEXT_LENGTH} characters.`
+  }
+  if (!parsed.success || imageErrors.length > 0 || Object.keys(altErrors).length > 0)
+    return { ok: false, state: await state({ errors, altErrors }) }
+
+  try {
+    await updateProduct({
+      productId: product.id,
+      adminId: admin.id,
+      version,
+      idempotencyKey,
+      fields: parsed.data,
+      images: kept.map((id) => ({ id, altText: altTexts.get(id) ?? '' })),
+      removed: [...removed],
+      added: staged.map((checked) => checked.image),
+    })
+    return { ok: true }
+  } catch (error) {
+    if (error instanceof StaleProductError) {
+      const current = await getProduct({ productId: product.id })
+      if (!current) throw notFound()
+      return {
+        ok: false,
+        state: {
+          ...(await state({ errors: { images: [error.message] } })),
+          version: current.version,
+          // The images as they are now: the other save's order, alt texts and removals win.
+          existing: await existingImages(current, {
+            order: null,
+            altTexts: new Map(),
+            removed: new Set(),
+          }),
+        },
+      }
+    }
+    if (error instanceof ProductNotFoundError) throw notFound(error.message)
+    if (error instanceof MissingUploadError || error instanceof AlreadyAttachedError) {
+      const others = staged.filter((checked: CheckedImage) => checked.image !== error.image)
+      return {
+        ok: false,
+        state: await state({ errors: { images: [error.message] }, images: await keptImages(others) }),
+      }
+    }
+    throw error
+  }
+}
+
+function notFound(message = 'No product has that address.') {
+  return new Response(message, { status: 404, statusText: 'Not found' })
+}
+
+function failed(state: EditFormState, errors: ProductFieldErrors): EditResult {
+  return { ok: false, state: { ...state, errors } }
+}
+
+/**
+ * The product's images for the form: in the submitted order (images the form did not know, added
+ * meanwhile by someone else, go last) or the saved order, with submitted alt texts and removals.
+ */
+async function existingImages(
+  product: Product,
+  {
+    order,
+    altTexts,
+    removed,
+  }: { order: string[] | null; altTexts: Map<string, string>; removed: Set<string> },
+): Promise<ExistingImage[]> {
+  const rank = new Map((order ?? []).map((id, i) => [id, i]))
+  const sorted = product.images
+    .map((image, savedIndex) => ({ image, savedIndex }))
+    .sort(
+      (a, b) =>
+        (rank.get(a.image.id) ?? order?.length ?? 0) - (rank.get(b.image.id) ?? order?.length ?? 0) ||
+        a.savedIndex - b.savedIndex,
+    )
+  return Promise.all(
+    sorted.map(async ({ image, savedIndex }) => ({
+      id: image.id,
+      url: await imageUrl(image.key),
+      width: image.width,
+      height: image.height,
+      altText: altTexts.get(image.id) ?? image.altText,
+      label: image.altText || `Image ${savedIndex + 1}`,
+      removed: removed.has(image.id),
+    })),
+  )
+}
