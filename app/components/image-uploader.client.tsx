@@ -4,15 +4,13 @@ import Dashboard from '@uppy/react/dashboard'
 import { useEffect, useRef, useState } from 'react'
 import { ALLOWED_IMAGE_TYPES, formatBytes, partSizeFor, type UploaderSettings } from '~/utils/upload-limits'
 import { attachThumbnails } from './thumbnails.client'
+import { SigningError, UploadSigner } from './upload-signer.client'
 import '@uppy/core/css/style.min.css'
 import '@uppy/dashboard/css/style.min.css'
 
 type ImageMeta = Meta & { uploadRef?: string; serverKey?: string }
 type ImageUppy = Uppy<ImageMeta, AwsBody>
 type ImageFile = UppyFile<ImageMeta, AwsBody>
-type SignInput = Parameters<
-  Extract<ConstructorParameters<typeof AwsS3>[1], { signRequest: unknown }>['signRequest']
->[0]
 
 export interface UploaderStatus {
   uploading: number
@@ -30,15 +28,6 @@ export interface ImageUploaderProps {
 
 /** Delays of the automatic retries; each retry signs every request again, so an expired URL heals itself. */
 const RETRY_DELAYS_MS = [1000, 3000, 6000]
-
-class SigningError extends Error {
-  constructor(
-    message: string,
-    readonly status: number,
-  ) {
-    super(message)
-  }
-}
 
 interface FileSnapshot {
   id: string
@@ -69,20 +58,55 @@ export default function ImageUploader({
   useEffect(() => {
     // Created here, not in useState, so StrictMode's mount-unmount-mount destroys the instance it made.
     const { settings: s, keptCount: kept } = initial.current
-    const refsByKey = new Map<string, string>()
+    const signer = new UploadSigner(s.urlTtlSeconds * 1000)
+    const multipart = (file: ImageFile) => (file.size ?? 0) > s.multipartThresholdBytes
     const instance: ImageUppy = new Uppy<ImageMeta, AwsBody>({
       autoProceed: true,
       restrictions: restrictionsFor(s, kept),
     })
     instance.use(AwsS3<ImageMeta, AwsBody>, {
       limit: s.concurrency,
-      shouldUseMultipart: (file) => (file.size ?? 0) > s.multipartThresholdBytes,
+      shouldUseMultipart: multipart,
+      // The connections the files in flight leave free go to the multipart files' parts (patched in,
+      // see patches/README.md): one large file alone uses every connection, a full queue one each.
+      getPartConcurrency: () => {
+        const active = instance
+          .getFiles()
+          .filter(
+            (file) =>
+              file.progress.uploadStarted && !file.progress.uploadComplete && !file.error && !file.isPaused,
+          )
+        const inFlight = Math.min(s.concurrency, active.length)
+        const multipartInFlight = Math.max(1, Math.min(inFlight, active.filter(multipart).length))
+        return 1 + Math.floor(Math.max(0, s.concurrency - inFlight) / multipartInFlight)
+      },
       getChunkSize: ({ size }) => partSizeFor(size),
       // Uppy's requested key is only a handle for the file; the server answers with the real key.
       generateObjectKey: (file) => file.id,
       allowedMetaFields: false,
-      signRequest: (request) => signRequest(instance, refsByKey, request),
+      signRequest: async (request) => {
+        const file = instance.getFile(request.key)
+        const answer = await signer.sign(
+          request,
+          file && { id: file.id, name: file.name ?? 'image', type: file.type, size: file.size ?? 0 },
+        )
+        if (file && answer.ref && answer.key)
+          instance.setFileMeta(file.id, { uploadRef: answer.ref, serverKey: answer.key })
+        return { url: answer.url!, key: answer.key, headers: answer.headers }
+      },
     })
+    // Every file of a drop is signed in one round trip, before its turn in the queue comes.
+    instance.on('files-added', (added) =>
+      signer.signAhead(
+        added.map((file) => ({
+          id: file.id,
+          name: file.name ?? 'image',
+          type: file.type,
+          size: file.size ?? 0,
+          multipart: multipart(file),
+        })),
+      ),
+    )
 
     // Largest files first: a big multipart file sends its parts one after another, so started last it
     // would finish long after the rest. Only the upload queue is reordered; the Dashboard and the
@@ -227,68 +251,6 @@ function snapshotOf(file: ImageFile, retrying: boolean): FileSnapshot {
     key: file.meta.serverKey ?? null,
     state: done ? 'done' : file.error && !retrying ? 'failed' : 'uploading',
   }
-}
-
-/** Turns one request of the S3 client into a call to /uploads/sign. */
-async function signRequest(uppy: ImageUppy, refsByKey: Map<string, string>, request: SignInput) {
-  let body: Record<string, unknown>
-  let file: ImageFile | undefined
-  if ('uploadId' in request) {
-    // Later requests carry the reference issued with the key: the server's proof of who started it.
-    // Kept apart from the files, because the abort after a removal comes when the file is gone.
-    const ref = refsByKey.get(request.key)
-    if (!ref) throw new SigningError('This upload is unknown to the page; add the file again.', 400)
-    const { key, uploadId } = request
-    if ('partNumber' in request) {
-      body = { operation: 'uploadPart', key, uploadId, ref, partNumber: request.partNumber }
-    } else {
-      const operation = { GET: 'listParts', POST: 'completeMultipartUpload', DELETE: 'abortMultipartUpload' }[
-        request.method as 'GET' | 'POST' | 'DELETE'
-      ]
-      body = { operation, key, uploadId, ref }
-    }
-  } else if (request.method === 'PUT' || request.method === 'POST') {
-    file = uppy.getFile(request.key)
-    if (!file) throw new SigningError('The file was removed.', 400)
-    body = {
-      operation: request.method === 'PUT' ? 'putObject' : 'createMultipartUpload',
-      fileName: file.name ?? 'image',
-      contentType: file.type,
-      size: file.size ?? 0,
-    }
-  } else {
-    throw new SigningError(
-      `The uploader asked to sign ${request.method} ${request.key}, which it never needs.`,
-      400,
-    )
-  }
-  const response = await fetch('/uploads/sign', {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-    credentials: 'same-origin',
-  }).catch(() => {
-    throw new SigningError('The app could not be reached to sign the upload.', 503)
-  })
-  const json = (await response.json().catch(() => ({}))) as {
-    url?: string
-    key?: string
-    headers?: Record<string, string>
-    ref?: string
-    error?: string
-  }
-  if (!response.ok || !json.url) {
-    const message =
-      response.status === 401
-        ? 'Your session has ended: sign in again in another tab, then retry.'
-        : (json.error ?? `The upload could not be signed (${response.status}).`)
-    throw new SigningError(message, response.status)
-  }
-  if (file && json.ref && json.key) {
-    refsByKey.set(json.key, json.ref)
-    uppy.setFileMeta(file.id, { uploadRef: json.ref, serverKey: json.key })
-  }
-  return { url: json.url, key: json.key, headers: json.headers }
 }
 
 function describeError(error: Error & { status?: number; code?: string; serviceCode?: string }) {

@@ -47,6 +47,7 @@ export function getUploaderSettings(): UploaderSettings {
     ...getUploadLimits(),
     multipartThresholdBytes: env.MULTIPART_THRESHOLD_BYTES,
     concurrency: env.UPLOAD_CONCURRENCY,
+    urlTtlSeconds: env.UPLOAD_URL_TTL_SECONDS,
   }
 }
 

@@ -59,7 +59,12 @@ export function partLayout(size: number, partNumber?: number) {
 export interface UploaderSettings extends UploadLimits {
   multipartThresholdBytes: number
   concurrency: number
+  /** How long a signed URL lives; the uploader uses a URL signed ahead only in the first half of that. */
+  urlTtlSeconds: number
 }
+
+/** The most requests one batch to the signing route may carry. */
+export const MAX_SIGN_BATCH = 100
 
 export const ALLOWED_TYPES_LABEL = 'JPEG, PNG, WebP, GIF or AVIF'
 

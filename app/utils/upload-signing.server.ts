@@ -6,7 +6,13 @@ import { getEnv } from './env.server'
 import type { Presigner } from './presign.server'
 import { getPresigner, getS3, newStagingKey, stagingPrefix } from './storage.server'
 import { refExpiry, signUploadRef, verifyUploadRef } from './upload-ref.server'
-import { ALLOWED_IMAGE_TYPES, ALLOWED_TYPES_LABEL, formatBytes, partLayout } from './upload-limits'
+import {
+  ALLOWED_IMAGE_TYPES,
+  ALLOWED_TYPES_LABEL,
+  formatBytes,
+  MAX_SIGN_BATCH,
+  partLayout,
+} from './upload-limits'
 
 const NewUpload = {
   fileName: z.string().trim().min(1).max(255),
@@ -34,6 +40,44 @@ export const SignRequestSchema = z.discriminatedUnion('operation', [
   z.object({ operation: z.literal('abortMultipartUpload'), ...Existing }),
 ])
 export type SignRequest = z.infer<typeof SignRequestSchema>
+
+/**
+ * Several requests signed in one round trip: the uploader signs every file of a dropped batch, and all
+ * the parts of a multipart upload, ahead of time. Only requests whose URLs can wait are allowed.
+ */
+export const SignBatchSchema = z.object({
+  operation: z.literal('batch'),
+  requests: z
+    .array(
+      z.discriminatedUnion('operation', [
+        SignRequestSchema.options[0],
+        SignRequestSchema.options[1],
+        SignRequestSchema.options[2],
+      ]),
+    )
+    .min(1)
+    .max(MAX_SIGN_BATCH),
+})
+
+/** One answer of a batch: the signed request, or why that one was refused. */
+export type BatchItem = SignedRequest | { error: string; status: SignError['status'] }
+
+/** Signs each request of a batch on its own; one refusal does not spoil the others. */
+export async function signUploadBatch(
+  requests: SignRequest[],
+  admin: Admin,
+  deps: SigningDeps = defaultSigningDeps(),
+): Promise<{ results: BatchItem[] }> {
+  const results = await Promise.all(
+    requests.map((request) =>
+      signUploadRequest(request, admin, deps).catch((error: unknown): BatchItem => {
+        if (error instanceof SignError) return { error: error.message, status: error.status }
+        throw error
+      }),
+    ),
+  )
+  return { results }
+}
 
 export interface SignedRequest {
   method: 'PUT' | 'POST' | 'GET' | 'DELETE'

@@ -1,6 +1,6 @@
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3'
 import { randomUUID } from 'node:crypto'
-import { expect, test, type Page } from '@playwright/test'
+import { expect, test, type Page, type Request } from '@playwright/test'
 import { dropFiles, type DropFile } from './drop'
 import { expectImagesLoaded, signIn } from './utils'
 import { s3ClientFor } from '../support/services'
@@ -53,10 +53,26 @@ test('a dropped batch of 8 images, one multipart, uploads while the admin types 
     ...(i === 4 ? { padTo: 17 * MiB } : {}),
   }))
   const multipartCreates: string[] = []
+  const batches: { operation: string; requests?: unknown[] }[] = []
+  // Parts of the multipart file in flight at once (the patched @uppy/aws-s3 sends them in parallel).
+  let partsInFlight = 0
+  let mostPartsInFlight = 0
+  const isPart = (url: string) => new URL(url).searchParams.has('partNumber')
   page.on('request', (request) => {
-    if (request.method() === 'POST' && new URL(request.url()).searchParams.has('uploads'))
-      multipartCreates.push(request.url())
+    const url = request.url()
+    if (request.method() === 'POST' && new URL(url).searchParams.has('uploads')) multipartCreates.push(url)
+    if (url.endsWith('/uploads/sign')) {
+      const body = request.postDataJSON() as { operation: string; requests?: unknown[] }
+      if (body.operation === 'batch') batches.push(body)
+    }
+    if (request.method() === 'PUT' && isPart(url))
+      mostPartsInFlight = Math.max(mostPartsInFlight, ++partsInFlight)
   })
+  const partDone = (request: Request) => {
+    if (request.method() === 'PUT' && isPart(request.url())) partsInFlight -= 1
+  }
+  page.on('requestfinished', partDone)
+  page.on('requestfailed', partDone)
   await throttleUploads(page, 8 * MiB)
   await dropFiles(page, batch)
 
@@ -72,6 +88,10 @@ test('a dropped batch of 8 images, one multipart, uploads while the admin types 
   await expect(page.locator('input[name="imageRef"]')).toHaveCount(8, { timeout: 30_000 })
   await expect(page.locator('#upload-status')).toHaveText('')
   expect(multipartCreates).toHaveLength(1)
+  // The whole drop was signed in one round trip, and so were the parts of the multipart file.
+  expect(batches[0]?.requests).toHaveLength(8)
+  expect(batches.map((batch) => batch.requests?.length)).toEqual([8, 3])
+  expect(mostPartsInFlight).toBeGreaterThanOrEqual(2)
   await submit(page).click()
 
   await expect(page.getByRole('heading', { level: 1, name })).toBeVisible()
@@ -90,16 +110,29 @@ test('a failed image shows its error and is retried alone', async ({ page }) => 
   // Storage refuses every upload of broken.png until the route is lifted: a bad signature, as a
   // misconfigured bucket would answer. Automatic retries give up after three attempts.
   let refused = 0
-  await page.route('**/uploads/sign', async (route) => {
-    const body = route.request().postDataJSON() as { fileName?: string }
-    const response = await route.fetch()
-    if (body.fileName !== 'broken.png') return route.fulfill({ response })
-    const json = (await response.json()) as { url: string }
+  type Signed = { url: string }
+  const spoil = (signed: Signed) => {
     refused += 1
-    return route.fulfill({
-      response,
-      json: { ...json, url: json.url.replace(/X-Amz-Signature=\w+/, 'X-Amz-Signature=0000') },
-    })
+    return { ...signed, url: signed.url.replace(/X-Amz-Signature=\w+/, 'X-Amz-Signature=0000') }
+  }
+  await page.route('**/uploads/sign', async (route) => {
+    const body = route.request().postDataJSON() as {
+      fileName?: string
+      requests?: { fileName?: string }[]
+    }
+    const response = await route.fetch()
+    if (body.requests) {
+      // The drop is signed ahead in one batch: spoil only broken.png's answer.
+      const { results } = (await response.json()) as { results: Signed[] }
+      const json = {
+        results: results.map((signed, i) =>
+          body.requests![i]!.fileName === 'broken.png' ? spoil(signed) : signed,
+        ),
+      }
+      return route.fulfill({ response, json })
+    }
+    if (body.fileName !== 'broken.png') return route.fulfill({ response })
+    return route.fulfill({ response, json: spoil((await response.json()) as Signed) })
   })
   await dropFiles(page, [
     { name: 'fine-1.png', type: 'image/png', width: 60, height: 40 },
@@ -132,7 +165,8 @@ test('a failed image shows its error and is retried alone', async ({ page }) => 
 })
 
 test('an upload that outlives its URLs completes without help', async ({ page }) => {
-  // This server signs URLs for two seconds; the file takes several times that at 2 MiB/s.
+  // This server signs URLs for two seconds and sends one request at a time; the file takes several
+  // times that at 2 MiB/s, so the parts signed ahead are stale by their turn and are signed again.
   const base = `http://localhost:${process.env.E2E_SHORT_TTL_PORT}`
   await openNewProduct(page, base)
   const signs: number[] = []
@@ -181,8 +215,9 @@ test('removing a file mid-upload aborts its multipart upload in S3', async ({ pa
   let key = ''
   page.on('response', async (r) => {
     if (r.url().endsWith('/uploads/sign') && r.ok()) {
-      const json = (await r.json().catch(() => ({}))) as { key?: string }
-      if (json.key) key = json.key
+      const json = (await r.json().catch(() => ({}))) as { key?: string; results?: { key?: string }[] }
+      const found = json.key ?? json.results?.find((signed) => signed.key)?.key
+      if (found) key = found
     }
   })
   const aborts: string[] = []

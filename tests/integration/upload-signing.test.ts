@@ -224,3 +224,101 @@ describe('POST /uploads/sign', () => {
     expect((await response.json()).error).toMatch(/^Not a request the uploader can have signed/)
   })
 })
+
+describe('POST /uploads/sign with a batch', () => {
+  const call = async (body: unknown) => {
+    const cookie = await sessionCookie(admin)
+    const response = await action({
+      request: new Request('http://localhost/uploads/sign', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Cookie: cookie },
+        body: JSON.stringify(body),
+      }),
+      params: {},
+      context: {},
+    })
+    return { status: response.status, json: (await response.json()) as Record<string, unknown> }
+  }
+
+  it('signs each new file, and says why one of them was refused without spoiling the rest', async () => {
+    const png = makePng(12, 12)
+    const { status, json } = await call({
+      operation: 'batch',
+      requests: [
+        { operation: 'putObject', fileName: 'a.png', contentType: 'image/png', size: png.length },
+        { operation: 'putObject', fileName: 'huge.png', contentType: 'image/png', size: 10 ** 12 },
+        { operation: 'createMultipartUpload', fileName: 'b.png', contentType: 'image/png', size: 20 << 20 },
+      ],
+    })
+    expect(status).toBe(200)
+    const [first, refused, multipart] = json.results as Record<string, string>[]
+    expect(first).toMatchObject({ method: 'PUT', key: expect.stringMatching(`^staging/${admin.id}/`) })
+    expect(refused).toEqual({ error: expect.stringMatching(/^huge\.png is larger than/), status: 413 })
+    expect(multipart).toMatchObject({ method: 'POST', ref: expect.any(String) })
+    expect(first!.key).not.toBe(multipart!.key)
+    // The URLs are as good as ones signed alone: S3 takes the file.
+    expect((await send(first as never, png)).status).toBe(200)
+  })
+
+  it('signs every part of a multipart upload at once, each held to its own length', async () => {
+    const size = 12 << 20
+    const created = await sign({
+      operation: 'createMultipartUpload',
+      fileName: 'c.png',
+      contentType: 'image/png',
+      size,
+    })
+    const uploadId = uploadIdOf(await (await send(created)).text())
+    const part = (partNumber: number) => ({
+      operation: 'uploadPart',
+      key: created.key,
+      uploadId,
+      ref: created.ref,
+      partNumber,
+    })
+    const { status, json } = await call({ operation: 'batch', requests: [part(1), part(2), part(3)] })
+    expect(status).toBe(200)
+    const [one, two, beyond] = json.results as { method: string; url: string; error?: string }[]
+    expect(beyond).toEqual({ error: 'Part 3 is out of range: this upload has 2 parts.', status: 400 })
+    const partSize = 8 << 20
+    expect((await send(two!, new Uint8Array(partSize))).status).toBe(403)
+    expect((await send(one!, new Uint8Array(partSize))).status).toBe(200)
+    expect((await send(two!, new Uint8Array(size - partSize))).status).toBe(200)
+    await send(
+      await sign({ operation: 'abortMultipartUpload', key: created.key!, uploadId, ref: created.ref! }),
+    )
+  })
+
+  it('refuses parts of an upload someone else started', async () => {
+    const other = await createTestAdmin('uploader-other')
+    const theirs = await signUploadRequest(
+      { operation: 'createMultipartUpload', fileName: 'd.png', contentType: 'image/png', size: 6 << 20 },
+      other,
+    )
+    const { json } = await call({
+      operation: 'batch',
+      requests: [{ operation: 'uploadPart', key: theirs.key, uploadId: 'x', ref: theirs.ref, partNumber: 1 }],
+    })
+    expect(json.results).toEqual([{ error: 'That key is outside your upload namespace.', status: 403 }])
+  })
+
+  it.each([
+    ['an empty batch', { operation: 'batch', requests: [] }],
+    ['more than 100 requests', { operation: 'batch', requests: Array(101).fill(putRequestOf('e.png')) }],
+    [
+      'a request that must not be signed ahead (Complete lists the parts first)',
+      {
+        operation: 'batch',
+        requests: [{ operation: 'completeMultipartUpload', key: 'k', uploadId: 'u', ref: 'r' }],
+      },
+    ],
+  ])('refuses %s with 400', async (_, body) => {
+    const { status, json } = await call(body)
+    expect(status).toBe(400)
+    expect(json.error).toMatch(/^Not a request the uploader can have signed/)
+  })
+})
+
+function putRequestOf(fileName: string) {
+  return { operation: 'putObject', fileName, contentType: 'image/png', size: 10 }
+}
