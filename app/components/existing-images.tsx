@@ -1,16 +1,11 @@
 import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type PointerEvent } from 'react'
 import { describeMove, moveImage, moveImageTo } from '~/utils/image-order'
-import { altFieldName, FORM_FIELDS, MAX_ALT_TEXT_LENGTH } from '~/utils/product-schema'
+import { altFieldName, FORM_FIELDS, MAX_ALT_TEXT_LENGTH, type SavedImage } from '~/utils/product-schema'
 
-export interface ExistingImageView {
-  id: string
-  url: string
-  width: number
-  height: number
-  altText: string
-  label: string
-  removed: boolean
-}
+const MOVES = [
+  { direction: 'up', delta: -1, arrow: '↑' },
+  { direction: 'down', delta: 1, arrow: '↓' },
+] as const
 
 type Grab = { id: string; from: number; by: 'keyboard' | 'pointer' }
 
@@ -29,7 +24,7 @@ export function ExistingImages({
   altErrors,
   announcement: initialAnnouncement,
 }: {
-  images: ExistingImageView[]
+  images: SavedImage[]
   altErrors: Record<string, string>
   announcement: string | null
 }) {
@@ -212,36 +207,25 @@ export function ExistingImages({
                 </p>
               ) : null}
               <div className="image-actions">
-                <button
-                  type="submit"
-                  className="secondary"
-                  name={FORM_FIELDS.move}
-                  value={`${id}:up`}
-                  data-move={`${id}:up`}
-                  aria-label={`Move ${image.label} up`}
-                  aria-disabled={index === 0 || undefined}
-                  onClick={(event) => {
-                    event.preventDefault()
-                    moveByButton(id, -1)
-                  }}
-                >
-                  ↑ Move up
-                </button>
-                <button
-                  type="submit"
-                  className="secondary"
-                  name={FORM_FIELDS.move}
-                  value={`${id}:down`}
-                  data-move={`${id}:down`}
-                  aria-label={`Move ${image.label} down`}
-                  aria-disabled={index === order.length - 1 || undefined}
-                  onClick={(event) => {
-                    event.preventDefault()
-                    moveByButton(id, 1)
-                  }}
-                >
-                  ↓ Move down
-                </button>
+                {MOVES.map(({ direction, delta, arrow }) => (
+                  // Without JavaScript these submit the form; with it they move the image in place.
+                  <button
+                    key={direction}
+                    type="submit"
+                    className="secondary"
+                    name={FORM_FIELDS.move}
+                    value={`${id}:${direction}`}
+                    data-move={`${id}:${direction}`}
+                    aria-label={`Move ${image.label} ${direction}`}
+                    aria-disabled={index + delta < 0 || index + delta >= order.length || undefined}
+                    onClick={(event) => {
+                      event.preventDefault()
+                      moveByButton(id, delta)
+                    }}
+                  >
+                    {arrow} Move {direction}
+                  </button>
+                ))}
                 <label>
                   <input
                     type="checkbox"

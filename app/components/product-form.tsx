@@ -1,9 +1,9 @@
 import { Form, useNavigation } from '@remix-run/react'
 import { lazy, Suspense, useEffect, useState, type ReactNode } from 'react'
-import type { ProductFieldErrors } from '~/utils/product-schema'
+import type { ProductFieldErrors, SavedImage } from '~/utils/product-schema'
 import { FORM_FIELDS, MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, PRICE_PATTERN } from '~/utils/product-schema'
 import { ALLOWED_IMAGE_TYPES, formatBytes, type UploaderSettings } from '~/utils/upload-limits'
-import { ExistingImages, type ExistingImageView } from './existing-images'
+import { ExistingImages } from './existing-images'
 import type { UploaderStatus } from './image-uploader.client'
 
 // Loaded only in the browser, after hydration, and only by pages with a product form.
@@ -27,7 +27,7 @@ export interface ProductFormProps {
   submitLabel: string
   /** Edit form only: the product's saved images and the version the form was opened at. */
   saved?: {
-    images: ExistingImageView[]
+    images: SavedImage[]
     altErrors: Record<string, string>
     announcement: string | null
     version: number

@@ -26,21 +26,10 @@ import {
   MAX_ALT_TEXT_LENGTH,
   ProductFieldsSchema,
   type ProductFieldErrors,
+  type SavedImage,
 } from './product-schema'
 import { describeMove, moveImage } from './image-order'
 import { imageUrl } from './storage.server'
-
-/** One of the product's saved images, as the edit form shows it. */
-export interface ExistingImage {
-  id: string
-  url: string
-  width: number
-  height: number
-  altText: string
-  /** Stays the same while the admin moves images around: the alt text, else "Image N" by saved position. */
-  label: string
-  removed: boolean
-}
 
 /** Everything the edit form renders: from the database when it opens, from the submit when it fails. */
 export interface EditFormState {
@@ -48,7 +37,7 @@ export interface EditFormState {
   values: { name: string; price: string; description: string }
   version: number
   idempotencyKey: string
-  existing: ExistingImage[]
+  existing: SavedImage[]
   /** New images staged by earlier submits of this form, kept so nobody uploads twice. */
   images: KeptImage[]
   errors: ProductFieldErrors
@@ -204,7 +193,7 @@ async function existingImages(
     altTexts,
     removed,
   }: { order: string[] | null; altTexts: Map<string, string>; removed: Set<string> },
-): Promise<ExistingImage[]> {
+): Promise<SavedImage[]> {
   const rank = new Map((order ?? []).map((id, i) => [id, i]))
   const sorted = product.images
     .map((image, savedIndex) => ({ image, savedIndex }))

@@ -18,6 +18,18 @@ export const FORM_FIELDS = {
 
 export const MAX_ALT_TEXT_LENGTH = 500
 
+/** One of the product's saved images, as the edit form shows it. */
+export interface SavedImage {
+  id: string
+  url: string
+  width: number
+  height: number
+  altText: string
+  /** Stays the same while the admin moves images around: the alt text, else "Image N" by saved position. */
+  label: string
+  removed: boolean
+}
+
 /** Product ids and idempotency keys are UUIDs. */
 export function isUuid(value: string) {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)

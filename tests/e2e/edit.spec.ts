@@ -1,25 +1,12 @@
 import { HeadObjectCommand } from '@aws-sdk/client-s3'
 import { randomUUID } from 'node:crypto'
-import { mkdirSync, writeFileSync } from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import { expect, test, type Browser, type Locator, type Page } from '@playwright/test'
 import { makePng } from '../support/images'
 import { s3ClientFor } from '../support/services'
 import { dropFiles } from './drop'
-import { expectImagesLoaded, signIn } from './utils'
+import { expectImagesLoaded, signIn, fixture } from './utils'
 
 const services = JSON.parse(process.env.E2E_SERVICES_ENV ?? '{}') as Record<string, string>
-
-const dir = path.join(os.tmpdir(), 'product-images-e2e')
-mkdirSync(dir, { recursive: true })
-function fixture(name: string, bytes: Buffer) {
-  const folder = path.join(dir, randomUUID())
-  mkdirSync(folder)
-  const file = path.join(folder, name)
-  writeFileSync(file, bytes)
-  return file
-}
 
 /** Widths tell the images apart wherever they are shown: image i (1-based) is 100 + i pixels wide. */
 const width = (i: number) => 100 + i

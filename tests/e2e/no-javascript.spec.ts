@@ -1,23 +1,10 @@
 import { randomUUID } from 'node:crypto'
-import { writeFileSync, mkdirSync } from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import { expect, test } from '@playwright/test'
 import { makePng } from '../support/images'
 import { TEST_ADMIN } from '../support/services'
-import { expectImagesLoaded, signIn } from './utils'
+import { expectImagesLoaded, signIn, fixture } from './utils'
 
 test.use({ javaScriptEnabled: false })
-
-const dir = path.join(os.tmpdir(), 'product-images-e2e')
-mkdirSync(dir, { recursive: true })
-function fixture(name: string, bytes: Buffer) {
-  const folder = path.join(dir, randomUUID())
-  mkdirSync(folder)
-  const file = path.join(folder, name)
-  writeFileSync(file, bytes)
-  return file
-}
 
 test('anonymous visitors are sent to sign in, and come back after', async ({ page }) => {
   for (const url of ['/products', '/products/new']) {

@@ -1,3 +1,7 @@
+import { randomUUID } from 'node:crypto'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { expect, type Page } from '@playwright/test'
 import { TEST_ADMIN } from '../support/services'
 
@@ -18,4 +22,15 @@ export async function expectImagesLoaded(page: Page, selector: string, count: nu
       .poll(() => images.nth(i).evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth))
       .toBeGreaterThan(0)
   }
+}
+
+const fixtures = path.join(os.tmpdir(), 'product-images-e2e')
+
+/** Writes `bytes` to a file called `name` (in a folder of its own) for setInputFiles; returns its path. */
+export function fixture(name: string, bytes: Buffer) {
+  const folder = path.join(fixtures, randomUUID())
+  mkdirSync(folder, { recursive: true })
+  const file = path.join(folder, name)
+  writeFileSync(file, bytes)
+  return file
 }
