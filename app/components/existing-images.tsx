@@ -23,17 +23,20 @@ export function ExistingImages({
   images,
   altErrors,
   announcement: initialAnnouncement,
+  onKeptCountChange,
 }: {
   images: SavedImage[]
   altErrors: Record<string, string>
-  announcement: string | null
+  announcement: { text: string; focus: string } | null
+  /** Told how many images stay (not ticked for removal) whenever that changes. */
+  onKeptCountChange?: (count: number) => void
 }) {
   const byId = new Map(images.map((image) => [image.id, image]))
   const [order, setOrder] = useState(() => images.map((image) => image.id))
   const [removed, setRemoved] = useState(
     () => new Set(images.filter((image) => image.removed).map((image) => image.id)),
   )
-  const [announcement, setAnnouncement] = useState(initialAnnouncement ?? '')
+  const [announcement, setAnnouncement] = useState(initialAnnouncement?.text ?? '')
   const [hydrated, setHydrated] = useState(false)
   const [grab, setGrab] = useState<Grab | null>(null)
   const list = useRef<HTMLUListElement>(null)
@@ -218,6 +221,12 @@ export function ExistingImages({
                     data-move={`${id}:${direction}`}
                     aria-label={`Move ${image.label} ${direction}`}
                     aria-disabled={index + delta < 0 || index + delta >= order.length || undefined}
+                    // After a move without JavaScript the page comes back focused where the admin was,
+                    // and the focused button is described by what the move did.
+                    autoFocus={initialAnnouncement?.focus === `${id}:${direction}`}
+                    aria-describedby={
+                      initialAnnouncement?.focus === `${id}:${direction}` ? 'reorder-status' : undefined
+                    }
                     onClick={(event) => {
                       event.preventDefault()
                       moveByButton(id, delta)
@@ -238,6 +247,7 @@ export function ExistingImages({
                       if (event.target.checked) next.add(id)
                       else next.delete(id)
                       setRemoved(next)
+                      onKeptCountChange?.(images.length - next.size)
                       setAnnouncement(
                         event.target.checked
                           ? `${image.label} will be removed when you save.`

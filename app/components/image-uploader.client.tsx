@@ -19,7 +19,8 @@ export interface UploaderStatus {
 
 export interface ImageUploaderProps {
   settings: UploaderSettings
-  /** Images already attached to the form (kept from a failed submit); they count against the limit. */
+  /** Images the form already has (saved ones not ticked for removal, staged ones kept from a failed
+   * submit); they count against the limit. */
   keptCount: number
   /** The form field each finished upload's signed reference is submitted in. */
   fieldName: string
@@ -53,16 +54,28 @@ export default function ImageUploader({
   const [files, setFiles] = useState<FileSnapshot[]>([])
   const statusCallback = useRef(onStatusChange)
   statusCallback.current = onStatusChange
-  const initial = useRef({ settings, keptCount })
+  const kept = useRef(keptCount)
+  kept.current = keptCount
+  const initial = useRef({ settings })
 
   useEffect(() => {
     // Created here, not in useState, so StrictMode's mount-unmount-mount destroys the instance it made.
-    const { settings: s, keptCount: kept } = initial.current
+    const { settings: s } = initial.current
     const signer = new UploadSigner(s.urlTtlSeconds * 1000)
     const multipart = (file: ImageFile) => (file.size ?? 0) > s.multipartThresholdBytes
     const instance: ImageUppy = new Uppy<ImageMeta, AwsBody>({
       autoProceed: true,
-      restrictions: restrictionsFor(s, kept),
+      restrictions: restrictionsFor(s, kept.current),
+      // Uppy reads a maxNumberOfFiles of 0 as "no limit", so a form that is already full refuses here.
+      onBeforeFileAdded: () => {
+        if (kept.current < s.maxImagesPerProduct) return true
+        instance.info(
+          `A product has at most ${s.maxImagesPerProduct} images; remove one to add another.`,
+          'error',
+          5000,
+        )
+        return false
+      },
     })
     instance.use(AwsS3<ImageMeta, AwsBody>, {
       limit: s.concurrency,

@@ -29,7 +29,7 @@ export interface ProductFormProps {
   saved?: {
     images: SavedImage[]
     altErrors: Record<string, string>
-    announcement: string | null
+    announcement: { text: string; focus: string } | null
     version: number
   }
 }
@@ -54,7 +54,10 @@ export function ProductForm({
   useEffect(() => setHydrated(true), [])
   const [status, setStatus] = useState<UploaderStatus>({ uploading: 0, failed: 0 })
   const blocked = status.uploading > 0 || status.failed > 0
-  const savedCount = saved?.images.filter((image) => !image.removed).length ?? 0
+  // Saved images ticked for removal make room for new ones in the uploader.
+  const [savedCount, setSavedCount] = useState(
+    () => saved?.images.filter((image) => !image.removed).length ?? 0,
+  )
   const addingMore = images.length + savedCount > 0
   const fileInput = (
     <Field
@@ -136,7 +139,12 @@ export function ProductForm({
       </Field>
 
       {saved && saved.images.length > 0 ? (
-        <ExistingImages images={saved.images} altErrors={saved.altErrors} announcement={saved.announcement} />
+        <ExistingImages
+          images={saved.images}
+          altErrors={saved.altErrors}
+          announcement={saved.announcement}
+          onKeptCountChange={setSavedCount}
+        />
       ) : null}
 
       {images.length > 0 ? (

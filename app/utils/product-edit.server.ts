@@ -43,8 +43,11 @@ export interface EditFormState {
   errors: ProductFieldErrors
   /** Alt text problems, by image id. */
   altErrors: Record<string, string>
-  /** What a Move button without JavaScript did, for the page's status region. */
-  announcement: string | null
+  /**
+   * What a Move button without JavaScript did, for the page's status region, and the Move button to focus
+   * on the page that comes back (the same one, or the other one at either end), as `<id>:up|down`.
+   */
+  announcement: { text: string; focus: string } | null
 }
 
 export type EditResult = { ok: true } | { ok: false; state: EditFormState }
@@ -112,8 +115,15 @@ export async function submitProductEdit(
     const moved = moveImage(order, id, direction === 'up' ? -1 : 1)
     const existing = await existingImages(product, { order: moved, altTexts, removed })
     const image = existing.find((candidate) => candidate.id === id)
+    const position = moved.indexOf(id) + 1
+    // The same button again, unless the image reached the end it was moving to.
+    const atEdge = direction === 'up' ? position === 1 : position === moved.length
+    const focusDirection = atEdge ? (direction === 'up' ? 'down' : 'up') : direction
     const announcement = image
-      ? `${describeMove(image.label, moved.indexOf(id) + 1, moved.length, moved.indexOf(id) !== order.indexOf(id))} Save to keep the new order.`
+      ? {
+          text: `${describeMove(image.label, position, moved.length, moved.indexOf(id) !== order.indexOf(id))} Save to keep the new order.`,
+          focus: `${id}:${focusDirection}`,
+        }
       : null
     return { ok: false, state: await state({ existing, announcement }) }
   }

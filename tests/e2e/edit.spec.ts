@@ -77,6 +77,12 @@ test.describe('with JavaScript off', () => {
     // Without JavaScript a move is a round trip: the form comes back reordered, every value kept.
     await page.getByRole('button', { name: 'Move Image 3 up' }).click()
     await expect(status(page)).toHaveText('Image 3 moved to position 2 of 3. Save to keep the new order.')
+    // Focus comes back to the button that was pressed, described by what it did.
+    const moveUp = page.getByRole('button', { name: 'Move Image 3 up' })
+    await expect(moveUp).toBeFocused()
+    await expect(moveUp).toHaveAccessibleDescription(
+      'Image 3 moved to position 2 of 3. Save to keep the new order.',
+    )
     expect(await widths(savedImages(page))).toEqual([width(1), width(3), width(2)])
     await expect(page.getByLabel('Name')).toHaveValue(renamed)
     await expect(page.getByLabel('Alt text for Image 2')).toHaveValue('Green lamp, side view')
@@ -174,7 +180,7 @@ test.describe('with JavaScript on', () => {
   async function openEdit(page: Page, id: string) {
     await signIn(page, `/products/${id}/edit`)
     // Hydrated: the drag handles and the Dashboard are there.
-    await expect(page.getByRole('button', { name: 'Reorder Image 1' })).toBeVisible()
+    await expect(page.getByRole('button', { name: 'Reorder Image 1', exact: true })).toBeVisible()
     await expect(page.locator('.uppy-Dashboard-inner')).toBeVisible()
   }
 
@@ -250,6 +256,28 @@ test.describe('with JavaScript on', () => {
     await expectImagesLoaded(page, 'ul[aria-label="Images"] img', 4)
     await page.reload()
     expect(await widths(gallery)).toEqual([width(3), width(2), width(4), width(6)])
+  })
+
+  test('ticking Remove makes room in the uploader for another image', async ({ page, browser, baseURL }) => {
+    const max = Number(services.MAX_IMAGES_PER_PRODUCT ?? 10)
+    const { id } = await createProduct(browser, baseURL!, max)
+    await openEdit(page, id)
+    const replacement = { name: 'replacement.png', type: 'image/png', width: width(max + 1), height: 60 }
+    // Full: the Dashboard refuses before any upload.
+    await dropFiles(page, [replacement])
+    await expect(page.locator('.uppy-Informer').first()).toContainText(
+      `A product has at most ${max} images; remove one to add another.`,
+    )
+    await expect(page.locator('.uppy-Dashboard-Item')).toHaveCount(0)
+
+    await page.getByLabel('Remove Image 1', { exact: true }).check()
+    await dropFiles(page, [replacement])
+    await expect(page.locator('input[name="imageRef"]')).toHaveCount(1, { timeout: 20_000 })
+    await page.getByRole('button', { name: 'Save changes' }).click()
+    await expect(page).toHaveURL(new RegExp(`/products/${id}$`))
+    const gallery = page.getByRole('list', { name: 'Images' }).locator('li')
+    await expect(gallery).toHaveCount(max)
+    expect((await widths(gallery)).at(-1)).toBe(width(max + 1))
   })
 
   test('deletes a product after the confirmation', async ({ page, browser, baseURL }) => {

@@ -118,7 +118,14 @@ describe('editing a product', () => {
     const result = await edit(product, editFields(product, { name: 'Not yet', move: `${c}:up` }))
     if (result.ok) throw new Error('a move must not save')
     expect(result.state.existing.map((image) => image.id)).toEqual([a, c, b])
-    expect(result.state.announcement).toBe('Image 3 moved to position 2 of 3. Save to keep the new order.')
+    expect(result.state.announcement).toEqual({
+      text: 'Image 3 moved to position 2 of 3. Save to keep the new order.',
+      focus: `${c}:up`,
+    })
+    // Moved to the top, the image can go no further up: focus goes to its Move down.
+    const top = await edit(product, editFields(product, { imageId: [a!, c!, b!], move: `${c}:up` }))
+    if (top.ok) throw new Error('a move must not save')
+    expect(top.state.announcement?.focus).toBe(`${c}:down`)
     expect(result.state.values.name).toBe('Not yet')
     expect(result.state.errors).toEqual({})
     const unchanged = await reload(product)
