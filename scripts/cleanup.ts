@@ -1,9 +1,10 @@
 /**
  * npm run cleanup [-- --older-than-hours N]
  * Removes unattached staging uploads older than STAGING_EXPIRY_DAYS (or N hours): objects, incomplete
- * multipart uploads and their records. Safe to run from several machines at once, and beside the app.
+ * multipart uploads and their records; also forgets the idempotency keys of edits saved before then. Safe to run from several machines at once, and beside the app.
  */
 import { existsSync } from 'node:fs'
+import { forgetAppliedEdits } from '../app/models/product.server'
 import { processStorageDeletions } from '../app/models/storage-deletion.server'
 import { cleanupStaging } from '../app/utils/cleanup.server'
 import { createSql } from '../app/utils/db.server'
@@ -26,12 +27,13 @@ const s3 = createS3ClientFromEnv(env)
 try {
   const report = await cleanupStaging({ s3, bucket: env.S3_BUCKET, sql, olderThanMs: hours * 3_600_000 })
   const deletions = await processStorageDeletions({ sql, s3, bucket: env.S3_BUCKET })
+  const edits = await forgetAppliedEdits({ sql, olderThanMs: hours * 3_600_000 })
   console.log(
     `Queued deletions: ${deletions.deleted} done${deletions.failed ? `, ${deletions.failed} still failing (${deletions.error})` : ''}.`,
   )
   console.log(
     `Staging older than ${hours} h: deleted ${report.deletedObjects} objects, aborted ${report.abortedUploads} ` +
-      `multipart uploads, forgot ${report.forgottenUploads} upload records.`,
+      `multipart uploads, forgot ${report.forgottenUploads} upload records and ${edits} saved-edit keys.`,
   )
 } catch (error) {
   console.error(`Cleanup failed: ${(error as Error).message}`)

@@ -236,6 +236,23 @@ export async function updateProduct({
   return outcome
 }
 
+/**
+ * Forgets the idempotency keys of edits saved more than `olderThanMs` ago: they only matter while the
+ * same form might be submitted again (a double click, a retry), and a form that old is refused as stale
+ * by its version anyway. Returns how many were forgotten.
+ */
+export async function forgetAppliedEdits({
+  sql = getSql(),
+  olderThanMs,
+}: {
+  sql?: Sql
+  olderThanMs: number
+}) {
+  const result = await sql`
+    delete from product_edits where created_at < now() - ${olderThanMs} * interval '1 millisecond'`
+  return result.count
+}
+
 async function isEditApplied(
   sql: TransactionSql | Sql,
   { idempotencyKey, productId }: { idempotencyKey: string; productId: string },

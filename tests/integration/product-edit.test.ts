@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { Admin } from '~/models/admin.server'
-import { getProduct, type Product } from '~/models/product.server'
+import { forgetAppliedEdits, getProduct, type Product } from '~/models/product.server'
 import { getSql } from '~/utils/db.server'
 import { submitProductEdit, type EditResult } from '~/utils/product-edit.server'
 import { submitProductForm } from '~/utils/product-form.server'
@@ -209,6 +209,21 @@ describe('editing a product', () => {
     ])
     expect(fits).toEqual({ ok: true })
     expect(widths(await reload(product))).toEqual([11, 12, 13, 14, 15, 16, 17, 18, 43, 44])
+  })
+
+  it('forgets the keys of old saved edits, and only those', async () => {
+    const product = await createProduct(1)
+    const old = editFields(product, { description: 'Long ago' })
+    expect(await edit(product, old)).toEqual({ ok: true })
+    const recent = editFields(await reload(product), { description: 'Just now' })
+    expect(await edit(product, recent)).toEqual({ ok: true })
+    await getSql()`
+      update product_edits set created_at = now() - interval '3 days'
+      where idempotency_key = ${old.idempotencyKey as string}`
+    expect(await forgetAppliedEdits({ olderThanMs: 2 * 86_400_000 })).toBeGreaterThanOrEqual(1)
+    const keys = await getSql()<{ key: string }[]>`
+      select idempotency_key as key from product_edits where product_id = ${product.id}`
+    expect(keys.map((row) => row.key)).toEqual([recent.idempotencyKey])
   })
 
   it('ignores image ids of other products', async () => {
