@@ -245,11 +245,18 @@ test.describe('with JavaScript on', () => {
     await page.getByLabel('Remove Image 1').check()
     await expect(status(page)).toHaveText('Image 1 will be removed when you save.')
     await dropFiles(page, [{ name: 'added.png', type: 'image/png', width: width(6), height: 60 }])
+    // The fields change while the upload runs.
+    const renamed = `${name} (brass)`
+    await page.getByLabel('Name').fill(renamed)
+    await page.getByLabel('Price').fill('55.00')
+    await page.getByLabel('Description').fill('Brass, with a linen shade.')
     await expect(page.locator('input[name="imageRef"]')).toHaveCount(1, { timeout: 20_000 })
     await page.getByRole('button', { name: 'Save changes' }).click()
 
     await expect(page).toHaveURL(new RegExp(`/products/${id}$`))
-    await expect(page.getByRole('heading', { level: 1, name })).toBeVisible()
+    await expect(page.getByRole('heading', { level: 1, name: renamed })).toBeVisible()
+    await expect(page.getByText('$55.00')).toBeVisible()
+    await expect(page.getByText('Brass, with a linen shade.')).toBeVisible()
     const gallery = page.getByRole('list', { name: 'Images' }).locator('li')
     expect(await widths(gallery)).toEqual([width(3), width(2), width(4), width(6)])
     await expect(gallery.nth(2).getByRole('img')).toHaveAttribute('alt', 'Lamp from above')
