@@ -79,8 +79,15 @@ export function ProductForm({
   return (
     <Form method="post" encType="multipart/form-data">
       {saved ? (
-        // Enter in a text field presses a form's first submit button: this one, not a Move button.
-        <button type="submit" className="visually-hidden" tabIndex={-1} aria-hidden="true">
+        // Enter in a text field presses a form's first submit button: this one, not a Move button. Disabled
+        // like the visible one, so Enter cannot save while images are still uploading.
+        <button
+          type="submit"
+          className="visually-hidden"
+          tabIndex={-1}
+          aria-hidden="true"
+          disabled={submitting || blocked}
+        >
           {submitLabel}
         </button>
       ) : null}

@@ -4,7 +4,7 @@ import { expect, test, type Browser, type Locator, type Page } from '@playwright
 import { makePng } from '../support/images'
 import { s3ClientFor } from '../support/services'
 import { dropFiles } from './drop'
-import { expectImagesLoaded, signIn, fixture } from './utils'
+import { expectImagesLoaded, fixture, signIn, throttleUploads } from './utils'
 
 const services = JSON.parse(process.env.E2E_SERVICES_ENV ?? '{}') as Record<string, string>
 
@@ -244,13 +244,21 @@ test.describe('with JavaScript on', () => {
     await page.getByLabel('Alt text for Image 4').fill('Lamp from above')
     await page.getByLabel('Remove Image 1').check()
     await expect(status(page)).toHaveText('Image 1 will be removed when you save.')
-    await dropFiles(page, [{ name: 'added.png', type: 'image/png', width: width(6), height: 60 }])
-    // The fields change while the upload runs.
+    // A slow upload: the fields change while it runs, and Enter in a field cannot save before it ends.
+    await throttleUploads(page, 256 * 1024)
+    await dropFiles(page, [
+      { name: 'added.png', type: 'image/png', width: width(6), height: 60, padTo: 2 * 1024 * 1024 },
+    ])
     const renamed = `${name} (brass)`
     await page.getByLabel('Name').fill(renamed)
     await page.getByLabel('Price').fill('55.00')
     await page.getByLabel('Description').fill('Brass, with a linen shade.')
+    await expect(page.locator('#upload-status')).toContainText('1 image is still uploading')
+    await page.getByLabel('Name').press('Enter')
+    await expect(page.getByRole('button', { name: 'Save changes' })).toBeDisabled()
+    await throttleUploads(page, null)
     await expect(page.locator('input[name="imageRef"]')).toHaveCount(1, { timeout: 20_000 })
+    expect(new URL(page.url()).pathname).toBe(`/products/${id}/edit`)
     await page.getByRole('button', { name: 'Save changes' }).click()
 
     await expect(page).toHaveURL(new RegExp(`/products/${id}$`))

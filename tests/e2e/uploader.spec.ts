@@ -2,7 +2,7 @@ import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3'
 import { randomUUID } from 'node:crypto'
 import { expect, test, type Page, type Request } from '@playwright/test'
 import { dropFiles, type DropFile } from './drop'
-import { expectImagesLoaded, signIn } from './utils'
+import { expectImagesLoaded, signIn, throttleUploads } from './utils'
 import { s3ClientFor } from '../support/services'
 
 const MiB = 1024 * 1024
@@ -17,18 +17,6 @@ async function openNewProduct(page: Page, baseURL?: string) {
   await expect(page.locator('.uppy-Dashboard-inner')).toBeVisible()
   // The plain input is for JavaScript off; the Dashboard replaces it.
   await expect(page.locator('input#images')).toHaveCount(0)
-}
-
-/** Slows this page's uploads to `bytesPerSecond` (Chromium's network emulation), or lifts the limit. */
-async function throttleUploads(page: Page, bytesPerSecond: number | null) {
-  const cdp = await page.context().newCDPSession(page)
-  await cdp.send('Network.enable')
-  await cdp.send('Network.emulateNetworkConditions', {
-    offline: false,
-    latency: 0,
-    downloadThroughput: -1,
-    uploadThroughput: bytesPerSecond ?? -1,
-  })
 }
 
 const submit = (page: Page) => page.getByRole('button', { name: 'Create product' })

@@ -34,3 +34,15 @@ export function fixture(name: string, bytes: Buffer) {
   writeFileSync(file, bytes)
   return file
 }
+
+/** Slows this page's uploads to `bytesPerSecond` (Chromium's network emulation), or lifts the limit. */
+export async function throttleUploads(page: Page, bytesPerSecond: number | null) {
+  const cdp = await page.context().newCDPSession(page)
+  await cdp.send('Network.enable')
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false,
+    latency: 0,
+    downloadThroughput: -1,
+    uploadThroughput: bytesPerSecond ?? -1,
+  })
+}
