@@ -15,6 +15,26 @@ export function attachThumbnails<M extends Meta, B extends Body>(uppy: Uppy<M, B
   let running = false
   let stopped = false
 
+  // Previews are handed to Uppy a few at a time: each state change re-renders the whole Dashboard,
+  // which competes with the uploads for the main thread.
+  const ready = new Map<string, string>()
+  let flushTimer: ReturnType<typeof setTimeout> | undefined
+  const flush = () => {
+    flushTimer = undefined
+    const { files } = uppy.getState()
+    const updated = { ...files }
+    for (const [id, preview] of ready) {
+      const file = files[id]
+      if (file) updated[id] = { ...file, preview }
+    }
+    ready.clear()
+    uppy.setState({ files: updated })
+  }
+  const showLater = (id: string, url: string) => {
+    ready.set(id, url)
+    flushTimer ??= setTimeout(flush, 200)
+  }
+
   const next = async () => {
     if (running || stopped) return
     running = true
@@ -33,7 +53,7 @@ export function attachThumbnails<M extends Meta, B extends Body>(uppy: Uppy<M, B
         if (stopped || !uppy.getFile(file.id)) continue
         const url = URL.createObjectURL(blob)
         urls.set(file.id, url)
-        uppy.setFileState(file.id, { preview: url })
+        showLater(file.id, url)
       } catch {
         // Not decodable here (or not an image at all): the Dashboard shows its file icon.
       }
@@ -56,6 +76,7 @@ export function attachThumbnails<M extends Meta, B extends Body>(uppy: Uppy<M, B
   uppy.on('file-removed', onRemoved)
   return () => {
     stopped = true
+    clearTimeout(flushTimer)
     uppy.off('files-added', onAdded)
     uppy.off('file-removed', onRemoved)
     for (const url of urls.values()) URL.revokeObjectURL(url)
