@@ -124,10 +124,8 @@ export class UploadSigner {
   /** Signs the parts from `from` on (up to a batch's worth) in one round trip. */
   #signPartsAhead(key: string, uploadId: string, from: number, upload: { ref: string; size: number }) {
     const { count } = partLayout(upload.size)
-    const numbers = Array.from(
-      { length: Math.max(0, Math.min(count, from + MAX_SIGN_BATCH - 1) - from + 1) },
-      (_, i) => from + i,
-    )
+    const numbers: number[] = []
+    for (let n = from; n <= Math.min(count, from + MAX_SIGN_BATCH - 1); n++) numbers.push(n)
     const batch = this.#batch(
       numbers.map((partNumber) => ({ operation: 'uploadPart', key, uploadId, partNumber, ref: upload.ref })),
     )

@@ -178,13 +178,18 @@ export async function updateProduct({
       if (await isEditApplied(tx, { idempotencyKey, productId })) return 'already-applied'
       if (product.version !== version) throw new StaleProductError()
 
-      const current = await tx<{ id: string; key: string }[]>`
-        select id, key from product_images where product_id = ${productId}`
-      const submitted = [...images.map((image) => image.id), ...removed]
+      // The form must name each current image exactly once, kept or removed.
+      const current = await tx<
+        { id: string }[]
+      >`select id from product_images where product_id = ${productId}`
       const currentIds = new Set(current.map((row) => row.id))
-      if (submitted.length !== currentIds.size || new Set(submitted).size !== submitted.length)
+      const submitted = [...images.map((image) => image.id), ...removed]
+      if (
+        submitted.length !== currentIds.size ||
+        new Set(submitted).size !== submitted.length ||
+        !submitted.every((id) => currentIds.has(id))
+      )
         throw new StaleProductError()
-      if (!submitted.every((id) => currentIds.has(id))) throw new StaleProductError()
 
       if (removed.length > 0) {
         await tx`

@@ -2,9 +2,9 @@ import { z } from 'zod'
 import type { Admin } from '~/models/admin.server'
 import {
   AlreadyAttachedError,
-  getProduct,
   MissingUploadError,
   ProductNotFoundError,
+  requireProduct,
   StaleProductError,
   updateProduct,
   type Product,
@@ -16,7 +16,6 @@ import {
   submittedIdempotencyKey,
   submittedValues,
   tooManyImages,
-  type CheckedImage,
   type KeptImage,
 } from './product-form.server'
 import {
@@ -82,7 +81,8 @@ export async function submitProductEdit(
   product: Product,
 ): Promise<EditResult> {
   const read = await readSubmission(request, admin)
-  if (!read.ok) return failed(await loadEditForm(product), { images: [read.error] })
+  if (!read.ok)
+    return { ok: false, state: { ...(await loadEditForm(product)), errors: { images: [read.error] } } }
   const { formData, staged, imageErrors } = read.submission
 
   const known = new Set(product.images.map((image) => image.id))
@@ -96,13 +96,19 @@ export async function submitProductEdit(
   const altTexts = new Map(order.map((id) => [id, String(formData.get(altFieldName(id)) ?? '').trim()]))
   const version = Number(formData.get(FORM_FIELDS.version))
   const idempotencyKey = submittedIdempotencyKey(formData) ?? newIdempotencyKey()
-  const state = async (overrides: Partial<EditFormState> = {}): Promise<EditFormState> => ({
+  const values = submittedValues(formData)
+  // The form as submitted; the image previews are signed only for what the overrides leave out.
+  const state = async ({
+    existing,
+    images,
+    ...overrides
+  }: Partial<EditFormState> = {}): Promise<EditFormState> => ({
     productId: product.id,
-    values: submittedValues(formData),
+    values,
     version: Number.isInteger(version) ? version : product.version,
     idempotencyKey,
-    existing: await existingImages(product, { order, altTexts, removed }),
-    images: await keptImages(staged),
+    existing: existing ?? (await existingImages(product, { order, altTexts, removed })),
+    images: images ?? (await keptImages(staged)),
     errors: imageErrors.length > 0 ? { images: imageErrors } : {},
     altErrors: {},
     announcement: null,
@@ -131,7 +137,7 @@ export async function submitProductEdit(
   const kept = order.filter((id) => !removed.has(id))
   const tooMany = tooManyImages(kept.length + staged.length)
   if (tooMany) imageErrors.push(tooMany)
-  const parsed = ProductFieldsSchema.safeParse(submittedValues(formData))
+  const parsed = ProductFieldsSchema.safeParse(values)
   const errors: ProductFieldErrors = parsed.success ? {} : z.flattenError(parsed.error).fieldErrors
   if (imageErrors.length > 0) errors.images = imageErrors
   const altErrors: Record<string, string> = {}
@@ -156,25 +162,21 @@ export async function submitProductEdit(
     return { ok: true }
   } catch (error) {
     if (error instanceof StaleProductError) {
-      const current = await getProduct({ productId: product.id })
-      if (!current) throw notFound()
+      const current = await requireProduct(product.id)
       return {
         ok: false,
-        state: {
-          ...(await state({ errors: { images: [error.message] } })),
+        state: await state({
+          errors: { images: [error.message] },
           version: current.version,
           // The images as they are now: the other save's order, alt texts and removals win.
-          existing: await existingImages(current, {
-            order: null,
-            altTexts: new Map(),
-            removed: new Set(),
-          }),
-        },
+          existing: await existingImages(current, { order: null, altTexts: new Map(), removed: new Set() }),
+        }),
       }
     }
-    if (error instanceof ProductNotFoundError) throw notFound(error.message)
+    if (error instanceof ProductNotFoundError)
+      throw new Response(error.message, { status: 404, statusText: 'Not found' })
     if (error instanceof MissingUploadError || error instanceof AlreadyAttachedError) {
-      const others = staged.filter((checked: CheckedImage) => checked.image !== error.image)
+      const others = staged.filter((checked) => checked.image !== error.image)
       return {
         ok: false,
         state: await state({ errors: { images: [error.message] }, images: await keptImages(others) }),
@@ -182,14 +184,6 @@ export async function submitProductEdit(
     }
     throw error
   }
-}
-
-function notFound(message = 'No product has that address.') {
-  return new Response(message, { status: 404, statusText: 'Not found' })
-}
-
-function failed(state: EditFormState, errors: ProductFieldErrors): EditResult {
-  return { ok: false, state: { ...state, errors } }
 }
 
 /**
