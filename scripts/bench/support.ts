@@ -1,6 +1,6 @@
 import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3'
 import { existsSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 import { spawnSync } from 'node:child_process'
 import { startAppServer, type AppServer } from '../../tests/support/app-server'
 import { startTestServices, TEST_ADMIN, type TestServices } from '../../tests/support/services'
@@ -94,4 +94,39 @@ export async function emptyBucket(s3: S3Client, bucket: string) {
   await s3.send(
     new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: Contents.map((o) => ({ Key: o.Key! })) } }),
   )
+}
+
+/** CPU time (user + system) of every process on this machine so far, in ms, by pid (Linux /proc). */
+export async function cpuSnapshot(): Promise<Map<number, { comm: string; ms: number }>> {
+  const ticksToMs = 10 // USER_HZ is 100 on Linux
+  const snapshot = new Map<number, { comm: string; ms: number }>()
+  const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name))
+  await Promise.all(
+    pids.map(async (pid) => {
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null)
+      if (!stat) return
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      snapshot.set(Number(pid), { comm, ms: (Number(fields[11]) + Number(fields[12])) * ticksToMs })
+    }),
+  )
+  return snapshot
+}
+
+/**
+ * The CPU time processes used between two snapshots, summed by the group `classify` puts them in
+ * (processes it returns null for are left out).
+ */
+export function cpuUsed(
+  before: Map<number, { comm: string; ms: number }>,
+  after: Map<number, { comm: string; ms: number }>,
+  classify: (pid: number, comm: string) => string | null,
+): Record<string, number> {
+  const used: Record<string, number> = {}
+  for (const [pid, { comm, ms }] of after) {
+    const group = classify(pid, comm)
+    if (!group) continue
+    used[group] = (used[group] ?? 0) + ms - (before.get(pid)?.ms ?? 0)
+  }
+  return used
 }
