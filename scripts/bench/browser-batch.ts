@@ -44,6 +44,13 @@ export async function benchBrowserBatch(): Promise<Row[]> {
   const dashboardCpu: Record<string, number>[] = []
   const nodeCpu: Record<string, number>[] = []
   const rawCpu: Record<string, number>[] = []
+  /** Runs `work` and adds the CPU time each group used meanwhile to `into`. */
+  const countingCpu = async <T>(into: Record<string, number>[], work: () => Promise<T>) => {
+    const before = await cpuSnapshot()
+    const result = await work()
+    into.push(cpuUsed(before, await cpuSnapshot(), classify))
+    return result
+  }
   // The same files for all three: the large one first (the Dashboard sends the largest first anyway),
   // each a real PNG padded to its size.
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-batch-'))
@@ -67,7 +74,6 @@ export async function benchBrowserBatch(): Promise<Row[]> {
     const nodeFromDiskMs: number[] = []
     // From memory (the goal's baseline), or reading each file from disk first, as the browser must.
     const viaNode = async (run: number, fromDisk = false) => {
-      const cpuBefore = await cpuSnapshot()
       const started = performance.now()
       let next = 0
       await Promise.all(
@@ -97,18 +103,17 @@ export async function benchBrowserBatch(): Promise<Row[]> {
         }),
       )
       ;(fromDisk ? nodeFromDiskMs : nodeMs).push(performance.now() - started)
-      if (!fromDisk) nodeCpu.push(cpuUsed(cpuBefore, await cpuSnapshot(), classify))
     }
     for (let run = 0; run < RUNS; run++) {
       // Alternate the order. The bucket is not emptied between runs: RGW frees deleted objects in the
       // background, and that garbage collection competed with the next run for this machine's two cores.
       if (run % 2 === 0) {
         browserMs.push(await viaDashboard(browser, ctx.app.url))
-        await viaNode(run)
+        await countingCpu(nodeCpu, () => viaNode(run))
         await viaNode(run, true)
       } else {
         await viaNode(run, true)
-        await viaNode(run)
+        await countingCpu(nodeCpu, () => viaNode(run))
         browserMs.push(await viaDashboard(browser, ctx.app.url))
       }
     }
@@ -129,6 +134,8 @@ export async function benchBrowserBatch(): Promise<Row[]> {
     const cpuTotal = (runs: Record<string, number>[], groups: string[]) =>
       `${seconds(median(runs.map((used) => groups.reduce((sum, group) => sum + (used[group] ?? 0), 0))))} s`
     const rawRatio = median(rawBrowserMs.map((ms, i) => ms / nodeMs[i]!))
+    const nodeCpuParts = `Node ${cpu(nodeCpu, 'client')} + S3 ${cpu(nodeCpu, 's3')}`
+    const nodeCpuTotal = cpuTotal(nodeCpu, ['client', 's3'])
     return [
       {
         benchmark: `Dashboard batch, 20 x 2 MiB + 128 MiB (${total} MiB)`,
@@ -148,8 +155,8 @@ export async function benchBrowserBatch(): Promise<Row[]> {
       },
       {
         benchmark: `  (diagnostic) same Chromium, bare fetch() PUTs, no Uppy`,
-        measured: `${(raw50 / 1000).toFixed(2)} s bare fetch`,
-        baseline: `${(node50 / 1000).toFixed(2)} s Node PUTs`,
+        measured: `${seconds(raw50)} s bare fetch`,
+        baseline: `${seconds(node50)} s Node PUTs`,
         result: `${rawRatio.toFixed(2)}x (Dashboard ${(browser50 / raw50).toFixed(2)}x of it)`,
         goal: '-',
         verdict: '-',
@@ -157,16 +164,16 @@ export async function benchBrowserBatch(): Promise<Row[]> {
       {
         benchmark: `  (diagnostic) CPU seconds per run, Dashboard (${os.cpus().length} cores)`,
         measured: `browser ${cpu(dashboardCpu, 'browser')} + S3 ${cpu(dashboardCpu, 's3')} + app ${cpu(dashboardCpu, 'app')}`,
-        baseline: `Node ${cpu(nodeCpu, 'client')} + S3 ${cpu(nodeCpu, 's3')}`,
-        result: `${cpuTotal(dashboardCpu, ['browser', 's3', 'app'])} vs ${cpuTotal(nodeCpu, ['client', 's3'])}`,
+        baseline: nodeCpuParts,
+        result: `${cpuTotal(dashboardCpu, ['browser', 's3', 'app'])} vs ${nodeCpuTotal}`,
         goal: '-',
         verdict: '-',
       },
       {
         benchmark: `  (diagnostic) CPU seconds per run, bare fetch()`,
         measured: `browser ${cpu(rawCpu, 'browser')} + S3 ${cpu(rawCpu, 's3')}`,
-        baseline: `Node ${cpu(nodeCpu, 'client')} + S3 ${cpu(nodeCpu, 's3')}`,
-        result: `${cpuTotal(rawCpu, ['browser', 's3'])} vs ${cpuTotal(nodeCpu, ['client', 's3'])}`,
+        baseline: nodeCpuParts,
+        result: `${cpuTotal(rawCpu, ['browser', 's3'])} vs ${nodeCpuTotal}`,
         goal: '-',
         verdict: '-',
       },
@@ -207,27 +214,27 @@ export async function benchBrowserBatch(): Promise<Row[]> {
     // No named functions in these page functions: tsx would wrap them in a helper the page does not have.
     // Timed in the page, from the drop to the last hidden input, so that no round trip to Playwright
     // (three events, then polling) is counted.
-    const cpuBefore = await cpuSnapshot()
-    const elapsed = await page.evaluate(
-      async ({ dataTransfer, count }) => {
-        const target = document.querySelector('.uppy-Dashboard-inner')!
-        const done = new Promise<void>((resolve) => {
-          const observer = new MutationObserver(() => {
-            if (document.querySelectorAll('input[name="imageRef"]').length !== count) return
-            observer.disconnect()
-            resolve()
+    const elapsed = await countingCpu(dashboardCpu, () =>
+      page.evaluate(
+        async ({ dataTransfer, count }) => {
+          const target = document.querySelector('.uppy-Dashboard-inner')!
+          const done = new Promise<void>((resolve) => {
+            const observer = new MutationObserver(() => {
+              if (document.querySelectorAll('input[name="imageRef"]').length !== count) return
+              observer.disconnect()
+              resolve()
+            })
+            observer.observe(document.body, { childList: true, subtree: true })
           })
-          observer.observe(document.body, { childList: true, subtree: true })
-        })
-        const started = performance.now()
-        for (const type of ['dragenter', 'dragover', 'drop'])
-          target.dispatchEvent(new DragEvent(type, { dataTransfer, bubbles: true, cancelable: true }))
-        await done
-        return performance.now() - started
-      },
-      { dataTransfer: transfer, count: SMALL + 1 },
+          const started = performance.now()
+          for (const type of ['dragenter', 'dragover', 'drop'])
+            target.dispatchEvent(new DragEvent(type, { dataTransfer, bubbles: true, cancelable: true }))
+          await done
+          return performance.now() - started
+        },
+        { dataTransfer: transfer, count: SMALL + 1 },
+      ),
     )
-    dashboardCpu.push(cpuUsed(cpuBefore, await cpuSnapshot(), classify))
 
     // The browser's own ceiling: the same dropped files as plain fetch PUTs to presigned URLs, 6 at a time.
     const urls = await Promise.all(
@@ -241,28 +248,28 @@ export async function benchBrowserBatch(): Promise<Row[]> {
         ),
       ),
     )
-    const rawCpuBefore = await cpuSnapshot()
     rawBrowserMs.push(
-      await page.evaluate(
-        async ({ dataTransfer, targets }) => {
-          const dropped = Array.from(dataTransfer.files)
-          const t0 = performance.now()
-          let next = 0
-          await Promise.all(
-            Array.from({ length: 6 }, async () => {
-              while (next < targets.length) {
-                const i = next++
-                const response = await fetch(targets[i]!, { method: 'PUT', body: dropped[i] })
-                if (!response.ok) throw new Error(`presigned PUT answered ${response.status}`)
-              }
-            }),
-          )
-          return performance.now() - t0
-        },
-        { dataTransfer: transfer, targets: urls },
+      await countingCpu(rawCpu, () =>
+        page.evaluate(
+          async ({ dataTransfer, targets }) => {
+            const dropped = Array.from(dataTransfer.files)
+            const t0 = performance.now()
+            let next = 0
+            await Promise.all(
+              Array.from({ length: 6 }, async () => {
+                while (next < targets.length) {
+                  const i = next++
+                  const response = await fetch(targets[i]!, { method: 'PUT', body: dropped[i] })
+                  if (!response.ok) throw new Error(`presigned PUT answered ${response.status}`)
+                }
+              }),
+            )
+            return performance.now() - t0
+          },
+          { dataTransfer: transfer, targets: urls },
+        ),
       ),
     )
-    rawCpu.push(cpuUsed(rawCpuBefore, await cpuSnapshot(), classify))
     await page.close()
     return elapsed
   }

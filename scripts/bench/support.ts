@@ -97,9 +97,11 @@ export async function emptyBucket(s3: S3Client, bucket: string) {
 }
 
 /** CPU time (user + system) of every process on this machine so far, in ms, by pid (Linux /proc). */
-export async function cpuSnapshot(): Promise<Map<number, { comm: string; ms: number }>> {
+export type CpuSnapshot = Map<number, { comm: string; ms: number }>
+
+export async function cpuSnapshot(): Promise<CpuSnapshot> {
   const ticksToMs = 10 // USER_HZ is 100 on Linux
-  const snapshot = new Map<number, { comm: string; ms: number }>()
+  const snapshot: CpuSnapshot = new Map()
   const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name))
   await Promise.all(
     pids.map(async (pid) => {
@@ -118,8 +120,8 @@ export async function cpuSnapshot(): Promise<Map<number, { comm: string; ms: num
  * (processes it returns null for are left out).
  */
 export function cpuUsed(
-  before: Map<number, { comm: string; ms: number }>,
-  after: Map<number, { comm: string; ms: number }>,
+  before: CpuSnapshot,
+  after: CpuSnapshot,
   classify: (pid: number, comm: string) => string | null,
 ): Record<string, number> {
   const used: Record<string, number> = {}
