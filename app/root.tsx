@@ -13,6 +13,7 @@ import {
 } from '@remix-run/react'
 import type { ReactNode } from 'react'
 import { getOptionalAdmin } from '~/utils/auth.server'
+import { useNonce } from './utils/nonce'
 import stylesUrl from './styles.css?url'
 
 export const links: LinksFunction = () => [
@@ -28,6 +29,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 export function Layout({ children }: { children: ReactNode }) {
   const data = useRouteLoaderData<typeof loader>('root')
+  const nonce = useNonce()
   return (
     <html lang="en">
       <head>
@@ -53,8 +55,8 @@ export function Layout({ children }: { children: ReactNode }) {
           ) : null}
         </header>
         <main>{children}</main>
-        <ScrollRestoration />
-        <Scripts />
+        <ScrollRestoration nonce={nonce} />
+        <Scripts nonce={nonce} />
       </body>
     </html>
   )

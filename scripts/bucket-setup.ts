@@ -14,7 +14,7 @@ if (!env.S3_ENDPOINT) {
   console.log('S3_ENDPOINT is unset: the local Ceph bucket is configured every time the app starts.')
   process.exit(0)
 }
-const origins = corsOriginsFor(env.APP_ORIGIN ?? `http://localhost:${env.PORT}`)
+const origins = corsOriginsFor(env.APP_ORIGIN)
 const s3 = createS3ClientFromEnv(env)
 try {
   const changes = await configureBucket(s3, {

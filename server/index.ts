@@ -8,6 +8,7 @@ import express from 'express'
 import { parseEnv } from '../app/utils/env.server'
 import { closeSql } from '../app/utils/db.server'
 import { isAllowedMutationOrigin } from '../app/utils/origin'
+import { applySecurity, parseTrustProxy } from './security'
 import { prepareServices } from './services'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -31,9 +32,22 @@ const services = await prepareServices(env, log).catch((error: unknown) => {
 })
 Object.assign(process.env, services.overrides)
 
+const { bucketOrigin } = await import('../app/utils/storage.server')
 const app = express()
 app.disable('x-powered-by')
-const appOrigin = env.APP_ORIGIN ?? `http://localhost:${env.PORT}`
+const appOrigin = env.APP_ORIGIN
+try {
+  applySecurity(app, {
+    production,
+    bucketOrigin: await bucketOrigin(),
+    publicBaseOrigin: env.PUBLIC_BASE_URL && new URL(env.PUBLIC_BASE_URL).origin,
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+  })
+} catch (error) {
+  console.error(`[server] TRUST_PROXY: ${(error as Error).message}`)
+  await services.stop()
+  process.exit(1)
+}
 // Before Remix, whose own CSRF guard answers a foreign Origin with a bare 500.
 app.use((req, res, next) => {
   const allowed = isAllowedMutationOrigin({
@@ -75,7 +89,14 @@ if (vite) {
 const build = vite
   ? () => vite.ssrLoadModule('virtual:remix/server-build') as Promise<ServerBuild>
   : ((await import(path.join(root, 'build/server/index.js'))) as ServerBuild)
-app.all('*', createRequestHandler({ build, mode: production ? 'production' : 'development' }))
+app.all(
+  '*',
+  createRequestHandler({
+    build,
+    mode: production ? 'production' : 'development',
+    getLoadContext: (req, res) => ({ clientAddress: req.ip, cspNonce: res.locals.cspNonce as string }),
+  }),
+)
 
 // Objects recorded for deletion whose delete failed (S3 down) are retried until S3 confirms.
 const { processStorageDeletions } = await import('../app/models/storage-deletion.server')
@@ -89,8 +110,10 @@ const deletionTimer = setInterval(retryDeletions, 30_000)
 deletionTimer.unref()
 void retryDeletions()
 
-server.listen(env.PORT, () => {
-  log(`${production ? 'production' : 'development'} server on http://localhost:${env.PORT}`)
+server.listen(env.PORT, env.HOST, () => {
+  log(
+    `${production ? 'production' : 'development'} server on ${appOrigin} (listening on ${env.HOST}:${env.PORT})`,
+  )
   log(`sign in as ${env.ADMIN_EMAIL} (ADMIN_EMAIL / ADMIN_PASSWORD)`)
 })
 server.on('error', async (error) => {

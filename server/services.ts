@@ -77,7 +77,7 @@ export async function prepareServices(
       await sql.end()
     }
 
-    const origins = corsOriginsFor(env.APP_ORIGIN ?? `http://localhost:${env.PORT}`)
+    const origins = corsOriginsFor(env.APP_ORIGIN)
     if (!ceph && env.S3_ENDPOINT) {
       // A bucket we do not own: check it, and say exactly what to do when it would break uploads.
       const s3 = createS3ClientFromEnv(env)

@@ -1,4 +1,5 @@
 import {
+  data,
   redirect,
   type ActionFunctionArgs,
   type LoaderFunctionArgs,
@@ -7,6 +8,8 @@ import {
 import { Form, useActionData, useNavigation, useSearchParams } from '@remix-run/react'
 import { verifyLogin } from '~/models/admin.server'
 import { getOptionalAdmin, requireSameOrigin, safeRedirect, signIn } from '~/utils/auth.server'
+import { loginWaitSeconds, recordLoginFailure, recordLoginSuccess } from '~/utils/login-throttle.server'
+import { PasswordHashingBusyError } from '~/utils/password.server'
 
 export const meta: MetaFunction = () => [{ title: 'Sign in · Product images' }]
 
@@ -17,18 +20,40 @@ export async function loader({ request }: LoaderFunctionArgs) {
   return null
 }
 
-export async function action({ request }: ActionFunctionArgs) {
+const waitMessage = (seconds: number) =>
+  `Too many failed sign-ins. Try again in ${seconds < 60 ? `${seconds} second${seconds === 1 ? '' : 's'}` : `${Math.ceil(seconds / 60)} minutes`}.`
+
+export async function action({ request, context }: ActionFunctionArgs) {
   requireSameOrigin(request)
   const form = await request.formData()
   const email = String(form.get('email') ?? '')
   const password = String(form.get('password') ?? '')
   const redirectTo = safeRedirect(form.get('redirectTo'))
   if (!email || !password) {
-    return { error: 'Enter your email and password.', email }
+    return data({ error: 'Enter your email and password.', email }, { status: 400 })
   }
-  const admin = await verifyLogin({ email, password })
-  if (!admin) return { error: 'That email and password do not match an admin.', email }
-  return signIn({ request, adminId: admin.id, redirectTo })
+  const attempt = { email, address: context.clientAddress ?? 'unknown' }
+  const wait = await loginWaitSeconds(attempt)
+  if (wait > 0) {
+    return data(
+      { error: waitMessage(wait), email },
+      { status: 429, headers: { 'Retry-After': String(wait) } },
+    )
+  }
+  let admin
+  try {
+    admin = await verifyLogin({ email, password })
+  } catch (error) {
+    if (!(error instanceof PasswordHashingBusyError)) throw error
+    return data({ error: error.message, email }, { status: 503, headers: { 'Retry-After': '5' } })
+  }
+  if (!admin) {
+    const earned = await recordLoginFailure(attempt)
+    const error = 'That email and password do not match an admin.'
+    return data({ error: earned > 0 ? `${error} ${waitMessage(earned)}` : error, email }, { status: 401 })
+  }
+  await recordLoginSuccess(attempt)
+  return signIn({ request, admin, redirectTo })
 }
 
 export default function Login() {

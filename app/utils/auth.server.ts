@@ -1,42 +1,15 @@
 import { redirect } from '@remix-run/node'
-import { getAdmin, type Admin } from '~/models/admin.server'
+import type { Admin } from '~/models/admin.server'
 import { getEnv } from './env.server'
 import { isAllowedMutationOrigin } from './origin'
 import { getSession, getSessionStorage } from './session.server'
 
-// Every signed request of an upload checks its admin; a short memory spares the database those reads.
-// A deleted admin loses access within ADMIN_CACHE_MS; signing out ends the session at once.
-const ADMIN_CACHE_MS = 10_000
-const adminCache = new Map<number, { admin: Admin | null; until: number }>()
-
-async function findAdmin(adminId: number) {
-  const now = Date.now()
-  const hit = adminCache.get(adminId)
-  if (hit && hit.until > now) return hit.admin
-  const admin = await getAdmin({ adminId })
-  if (adminCache.size >= 1000) adminCache.clear()
-  adminCache.set(adminId, { admin, until: now + ADMIN_CACHE_MS })
-  return admin
-}
-
-// The same Cookie header always verifies the same way, so its result is remembered as briefly.
-const sessionCache = new Map<string, { adminId: number | null; until: number }>()
-
-async function sessionAdminId(request: Request): Promise<number | null> {
-  const header = request.headers.get('Cookie') ?? ''
-  const now = Date.now()
-  const hit = sessionCache.get(header)
-  if (hit && hit.until > now) return hit.adminId
-  const value = (await getSession(request)).get('adminId')
-  const adminId = typeof value === 'number' ? value : null
-  if (sessionCache.size >= 1000) sessionCache.clear()
-  sessionCache.set(header, { adminId, until: now + ADMIN_CACHE_MS })
-  return adminId
-}
-
+// No cache in front of this: a session revoked on any server must end at once on every server.
 async function getSessionAdmin(request: Request): Promise<Admin | null> {
-  const adminId = await sessionAdminId(request)
-  return adminId === null ? null : findAdmin(adminId)
+  const session = await getSession(request)
+  const adminId = session.get('adminId')
+  const email = session.get('email')
+  return typeof adminId === 'number' && typeof email === 'string' ? { id: adminId, email } : null
 }
 
 /** The signed-in admin of a page request; anonymous visitors are redirected to /login and back. */
@@ -77,26 +50,58 @@ function crossOrigin() {
 
 export async function signIn({
   request,
-  adminId,
+  admin,
   redirectTo,
 }: {
   request: Request
-  adminId: number
+  admin: Admin
   redirectTo: string
 }) {
-  const session = await getSession(request)
-  session.set('adminId', adminId)
-  return redirect(redirectTo, { headers: { 'Set-Cookie': await getSessionStorage().commitSession(session) } })
+  // Always a new session (and token): a session fixed by someone else before sign-in is never reused.
+  const storage = getSessionStorage()
+  const old = await getSession(request)
+  if (old.id) await storage.destroySession(old)
+  const session = await storage.getSession()
+  session.set('adminId', admin.id)
+  session.set('email', admin.email)
+  return redirect(redirectTo, { headers: { 'Set-Cookie': await storage.commitSession(session) } })
 }
 
+/** Ends this session on the server (its row goes), so a copy of the cookie stops working too. */
 export async function signOut(request: Request) {
   const session = await getSession(request)
   return redirect('/login', { headers: { 'Set-Cookie': await getSessionStorage().destroySession(session) } })
 }
 
-/** Only same-site paths, so /login?redirectTo=https://evil.example cannot bounce admins away. */
-export function safeRedirect(to: FormDataEntryValue | string | null | undefined, fallback = '/products') {
-  if (typeof to !== 'string' || !to.startsWith('/') || to.startsWith('//') || to.startsWith('/\\'))
+// Control characters are dropped by URL parsers (so /\t/evil.example is //evil.example); backslashes
+// are read as slashes.
+const isUnsafeCharacter = (c: string) => c.charCodeAt(0) < 0x20 || c === '\x7f' || c === '\\'
+
+/**
+ * Where to go after sign-in: `to` resolved against the app's own origin, kept only if it stays there,
+ * so `https://evil.example`, `//evil.example`, `/\\evil.example`, `%2F%2Fevil`, tabs, newlines and other
+ * tricks land on `fallback`. Returns a path (with query and hash), never an absolute URL.
+ */
+export function safeRedirect(
+  to: FormDataEntryValue | string | null | undefined,
+  { fallback = '/products', origin = getEnv().APP_ORIGIN }: { fallback?: string; origin?: string } = {},
+) {
+  if (typeof to !== 'string' || to === '' || [...to].some(isUnsafeCharacter)) return fallback
+  const base = new URL(origin)
+  let resolved: URL
+  try {
+    resolved = new URL(to, base)
+  } catch {
     return fallback
-  return to
+  }
+  if (resolved.origin !== base.origin) return fallback
+  // A path that decodes to another origin (/%2F%2Fevil.example) could be re-read as one downstream.
+  let decoded: string
+  try {
+    decoded = decodeURIComponent(resolved.pathname)
+  } catch {
+    return fallback
+  }
+  if (decoded.startsWith('//') || decoded.includes('\\')) return fallback
+  return `${resolved.pathname}${resolved.search}${resolved.hash}`
 }

@@ -7,6 +7,17 @@ import {
 } from './upload-limits'
 
 const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.url().optional())
+// An origin as browsers send it: lower-case scheme and host, no default port, no trailing slash.
+const optionalOrigin = z.preprocess(
+  (v) => (v === '' ? undefined : v),
+  z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) address like https://admin.example.com' })
+    .refine((v) => ['', '/'].includes(new URL(v).pathname) && !new URL(v).search, {
+      error: 'must be an origin only (scheme, host and port), without a path',
+    })
+    .transform((v) => new URL(v).origin)
+    .optional(),
+)
 const optionalString = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional())
 const booleanFlag = z
   .enum(['true', 'false', '1', '0', ''])
@@ -20,7 +31,14 @@ const booleanFlag = z
 export const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
-  APP_ORIGIN: optionalUrl,
+  APP_ORIGIN: optionalOrigin,
+  /** Where the server listens; development stays on this machine unless told otherwise. */
+  HOST: optionalString,
+  /**
+   * Which proxies may name the client address (X-Forwarded-For), as Express's `trust proxy`: unset or
+   * `false` trusts none (the socket's address is the client), a number of hops, or addresses/subnets.
+   */
+  TRUST_PROXY: optionalString,
   DATA_DIR: z.string().min(1).default('.data'),
   DATABASE_URL: optionalUrl,
   S3_ENDPOINT: optionalUrl,
@@ -34,6 +52,8 @@ export const EnvSchema = z.object({
   S3_FORCE_PATH_STYLE: booleanFlag,
   PUBLIC_BASE_URL: optionalUrl,
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters'),
+  /** The secret before the last rotation: still verifies cookies and image references, signs nothing. */
+  SESSION_SECRET_PREVIOUS: optionalString,
   ADMIN_EMAIL: z.email(),
   ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters'),
   MAX_IMAGE_BYTES: z.coerce.number().int().positive().default(DEFAULT_MAX_IMAGE_BYTES),
@@ -53,16 +73,72 @@ export const EnvSchema = z.object({
   LOCAL_CEPH_STORE: z.enum(['bluestore', 'memstore']).default('bluestore'),
 })
 
-export type Env = z.infer<typeof EnvSchema>
+/** The example values `.env.example` ships: fine on a developer's machine, refused in production. */
+export const EXAMPLE_SECRETS = {
+  SESSION_SECRET: 'dev-only-secret-change-me-0123456789abcdef',
+  ADMIN_PASSWORD: 'correct-horse-battery',
+} as const
+
+/** Below this many estimated bits a SESSION_SECRET is refused in production. */
+export const MIN_SECRET_BITS = 128
+const MAKE_SECRET = 'make one with `openssl rand -base64 32`'
+
+/**
+ * A conservative estimate of a secret's entropy: its length times the Shannon entropy of its own
+ * characters. Random base64 of 32 bytes scores about 230; a repeated word or a short alphabet far less.
+ */
+export function estimateSecretBits(secret: string) {
+  const counts = new Map<string, number>()
+  const chars = [...secret]
+  for (const c of chars) counts.set(c, (counts.get(c) ?? 0) + 1)
+  let perChar = 0
+  for (const n of counts.values()) perChar -= (n / chars.length) * Math.log2(n / chars.length)
+  return Math.round(perChar * chars.length)
+}
+
+const isLoopback = (origin: string) => ['localhost', '127.0.0.1', '[::1]'].includes(new URL(origin).hostname)
+
+export type Env = z.infer<typeof EnvSchema> & { APP_ORIGIN: string; HOST: string }
+
+/** Production's stricter rules: no example or guessable secrets, a real APP_ORIGIN. */
+function checkProduction(env: z.infer<typeof EnvSchema>, ctx: z.RefinementCtx) {
+  if (env.NODE_ENV !== 'production') return
+  const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message })
+  if (env.SESSION_SECRET === EXAMPLE_SECRETS.SESSION_SECRET) {
+    problem('SESSION_SECRET', `is the example from .env.example, which everyone knows: ${MAKE_SECRET}`)
+  } else if (estimateSecretBits(env.SESSION_SECRET) < MIN_SECRET_BITS) {
+    problem(
+      'SESSION_SECRET',
+      `is too easy to guess (about ${estimateSecretBits(env.SESSION_SECRET)} bits, ${MIN_SECRET_BITS} needed): ${MAKE_SECRET}`,
+    )
+  }
+  if (env.ADMIN_PASSWORD === EXAMPLE_SECRETS.ADMIN_PASSWORD) {
+    problem('ADMIN_PASSWORD', 'is the example from .env.example: choose a password of your own')
+  }
+  if (!env.APP_ORIGIN) {
+    problem('APP_ORIGIN', 'is required in production: the address admins use, like https://admin.example.com')
+  } else if (new URL(env.APP_ORIGIN).protocol !== 'https:' && !isLoopback(env.APP_ORIGIN)) {
+    problem(
+      'APP_ORIGIN',
+      'must be https in production (sessions use Secure cookies); http only for localhost',
+    )
+  }
+}
+
+const AppSettingsSchema = EnvSchema.superRefine(checkProduction).transform((env) => ({
+  ...env,
+  APP_ORIGIN: env.APP_ORIGIN ?? `http://localhost:${env.PORT}`,
+  HOST: env.HOST ?? (env.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1'),
+}))
 
 /** Parses an environment, throwing one message that names every bad setting. */
 export function parseEnv(source: Record<string, string | undefined>): Env {
-  const result = EnvSchema.safeParse(source)
+  const result = AppSettingsSchema.safeParse(source)
   if (result.success) return result.data
   const lines = result.error.issues.map((issue) => {
     const name = issue.path.join('.')
     const value = source[name]
-    if (value === undefined || value === '') return `  ${name}: is required`
+    if ((value === undefined || value === '') && issue.code !== 'custom') return `  ${name}: is required`
     if (issue.code === 'invalid_type' && issue.expected === 'number')
       return `  ${name}: must be a number, not "${value}"`
     return `  ${name}: ${issue.message}`
@@ -70,7 +146,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   throw new Error(`Invalid environment:\n${lines.join('\n')}\nSee .env.example for every setting.`)
 }
 
-export type AppEnv = Env & { DATABASE_URL: string; S3_ENDPOINT: string; APP_ORIGIN: string }
+export type AppEnv = Env & { DATABASE_URL: string; S3_ENDPOINT: string }
 
 let cached: AppEnv | undefined
 
@@ -83,11 +159,6 @@ export function getEnv(): AppEnv {
       'DATABASE_URL and S3_ENDPOINT must be set (server/index.ts starts local services otherwise)',
     )
   }
-  cached = {
-    ...env,
-    DATABASE_URL: env.DATABASE_URL,
-    S3_ENDPOINT: env.S3_ENDPOINT,
-    APP_ORIGIN: env.APP_ORIGIN ?? `http://localhost:${env.PORT}`,
-  }
+  cached = { ...env, DATABASE_URL: env.DATABASE_URL, S3_ENDPOINT: env.S3_ENDPOINT }
   return cached
 }

@@ -1,28 +1,64 @@
-import { createCookieSessionStorage } from '@remix-run/node'
+import { createHash, randomBytes } from 'node:crypto'
+import { createSessionStorage } from '@remix-run/node'
+import { getSql } from './db.server'
 import { getEnv } from './env.server'
 
-type SessionData = { adminId: number }
+/** The hard limit of a session, whatever its cookie says: after it, the admin signs in again. */
+export const SESSION_MAX_AGE_SECONDS = 60 * 60 * 24 * 7
+
+type SessionData = { adminId: number; email: string }
 type FlashData = { error: string }
 
-let storage: ReturnType<typeof createSessionStorage> | undefined
+/** What the table keeps of a token: its hash, so a database leak holds no usable cookie. */
+const tokenHash = (token: string) => createHash('sha256').update(token).digest('base64url')
 
-function createSessionStorage() {
+let storage: ReturnType<typeof createAdminSessionStorage> | undefined
+
+/**
+ * Sessions live in PostgreSQL (`admin_sessions`); the cookie carries only a random token signed with
+ * SESSION_SECRET (SESSION_SECRET_PREVIOUS still verifies). Reading a session checks its row, its
+ * maximum age and that its admin may still sign in, in one query, so a revoked session ends at once
+ * on every app server.
+ */
+function createAdminSessionStorage() {
   const env = getEnv()
-  return createCookieSessionStorage<SessionData, FlashData>({
+  const production = env.NODE_ENV === 'production'
+  return createSessionStorage<SessionData, FlashData>({
     cookie: {
-      name: '__session',
+      // __Host-: the browser refuses it unless Secure, host-only and on path /.
+      name: production ? '__Host-session' : '__session',
       httpOnly: true,
       sameSite: 'lax',
-      secure: env.NODE_ENV === 'production' && env.APP_ORIGIN.startsWith('https:'),
+      secure: production,
       path: '/',
-      maxAge: 60 * 60 * 24 * 7,
-      secrets: [env.SESSION_SECRET],
+      maxAge: SESSION_MAX_AGE_SECONDS,
+      secrets: [env.SESSION_SECRET, ...(env.SESSION_SECRET_PREVIOUS ? [env.SESSION_SECRET_PREVIOUS] : [])],
+    },
+    async createData(data) {
+      if (typeof data.adminId !== 'number') throw new Error('A session needs an adminId')
+      const token = randomBytes(32).toString('base64url')
+      await getSql()`
+        insert into admin_sessions (id, admin_id, expires_at)
+        values (${tokenHash(token)}, ${data.adminId}, now() + ${SESSION_MAX_AGE_SECONDS} * interval '1 second')`
+      return token
+    },
+    async readData(token) {
+      const [row] = await getSql()<{ adminId: number; email: string }[]>`
+        select a.id as "adminId", a.email
+        from admin_sessions s join admins a on a.id = s.admin_id
+        where s.id = ${tokenHash(token)} and s.expires_at > now() and a.disabled_at is null`
+      return row ? { adminId: Number(row.adminId), email: row.email } : null
+    },
+    // A session's only data is its admin, fixed at sign-in; flash messages are not kept server-side.
+    async updateData() {},
+    async deleteData(token) {
+      await getSql()`delete from admin_sessions where id = ${tokenHash(token)}`
     },
   })
 }
 
 export function getSessionStorage() {
-  storage ??= createSessionStorage()
+  storage ??= createAdminSessionStorage()
   return storage
 }
 

@@ -353,3 +353,8 @@ export function isNotFound(error: unknown) {
     (error.$metadata.httpStatusCode === 404 || error.name === 'NotFound' || error.name === 'NoSuchKey')
   )
 }
+
+/** The origin browsers reach the bucket at (path-style or virtual-hosted), for the CSP. */
+export async function bucketOrigin(): Promise<string> {
+  return new URL(await getPresigner().presign({ method: 'GET', key: 'origin', expiresIn: 60 })).origin
+}

@@ -14,27 +14,27 @@ const image: UploadRef = {
 describe('upload references', () => {
   it('round-trips for the admin it was issued to', () => {
     const ref = signUploadRef(image, secret)
-    expect(verifyUploadRef(ref, 7, { secret })).toEqual({ ok: true, ref: image })
+    expect(verifyUploadRef(ref, 7, { secrets: [secret] })).toEqual({ ok: true, ref: image })
   })
 
   it('still checks owner and expiry when the same reference comes again', () => {
     const ref = signUploadRef({ ...image, fileName: 'again.png' }, secret)
-    expect(verifyUploadRef(ref, 7, { secret }).ok).toBe(true)
-    expect(verifyUploadRef(ref, 8, { secret })).toMatchObject({
+    expect(verifyUploadRef(ref, 7, { secrets: [secret] }).ok).toBe(true)
+    expect(verifyUploadRef(ref, 8, { secrets: [secret] })).toMatchObject({
       ok: false,
       reason: 'issued to another admin',
     })
-    expect(verifyUploadRef(ref, 7, { secret, now: (image.expiresAt + 1) * 1000 })).toMatchObject({
+    expect(verifyUploadRef(ref, 7, { secrets: [secret], now: (image.expiresAt + 1) * 1000 })).toMatchObject({
       ok: false,
       reason: 'expired',
     })
-    expect(verifyUploadRef(ref, 7, { secret: 'another-secret-0123456789abcdefghijklmn' })).toMatchObject({
+    expect(verifyUploadRef(ref, 7, { secrets: ['another-secret-0123456789abcdefghijklmn'] })).toMatchObject({
       ok: false,
     })
   })
 
   it('refuses another admin', () => {
-    expect(verifyUploadRef(signUploadRef(image, secret), 8, { secret })).toEqual({
+    expect(verifyUploadRef(signUploadRef(image, secret), 8, { secrets: [secret] })).toEqual({
       ok: false,
       reason: 'issued to another admin',
     })
@@ -42,7 +42,7 @@ describe('upload references', () => {
 
   it('refuses an expired reference', () => {
     const ref = signUploadRef(image, secret)
-    expect(verifyUploadRef(ref, 7, { secret, now: (image.expiresAt + 1) * 1000 })).toMatchObject({
+    expect(verifyUploadRef(ref, 7, { secrets: [secret], now: (image.expiresAt + 1) * 1000 })).toMatchObject({
       ok: false,
       reason: 'expired',
     })
@@ -53,15 +53,31 @@ describe('upload references', () => {
     const edited = JSON.parse(Buffer.from(payload!, 'base64url').toString())
     edited.key = 'products/someone-else/photo.png'
     const forged = `${Buffer.from(JSON.stringify(edited)).toString('base64url')}.${signature}`
-    expect(verifyUploadRef(forged, 7, { secret })).toMatchObject({ ok: false, reason: 'bad signature' })
+    expect(verifyUploadRef(forged, 7, { secrets: [secret] })).toMatchObject({
+      ok: false,
+      reason: 'bad signature',
+    })
   })
 
   it('refuses a reference signed with another secret', () => {
     const ref = signUploadRef(image, 'another-secret-0123456789abcdefghijklmn')
-    expect(verifyUploadRef(ref, 7, { secret })).toMatchObject({ ok: false, reason: 'bad signature' })
+    expect(verifyUploadRef(ref, 7, { secrets: [secret] })).toMatchObject({
+      ok: false,
+      reason: 'bad signature',
+    })
+  })
+
+  it('still accepts a reference signed before a rotation, while the old secret is the previous one', () => {
+    const old = 'secret-before-the-rotation-0123456789abcdefgh'
+    const ref = signUploadRef(image, old)
+    expect(verifyUploadRef(ref, 7, { secrets: [secret, old] })).toEqual({ ok: true, ref: image })
+    expect(verifyUploadRef(ref, 7, { secrets: [secret] })).toMatchObject({
+      ok: false,
+      reason: 'bad signature',
+    })
   })
 
   it.each(['', 'abc', 'a.b.c', '.', 'x.'])('refuses the malformed reference %j', (token) => {
-    expect(verifyUploadRef(token, 7, { secret }).ok).toBe(false)
+    expect(verifyUploadRef(token, 7, { secrets: [secret] }).ok).toBe(false)
   })
 })

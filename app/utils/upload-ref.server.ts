@@ -55,15 +55,30 @@ export function signUploadRef(ref: UploadRef, secret = getEnv().SESSION_SECRET):
 // Owner and expiry are still checked on every use; a token string always verifies the same way.
 const verified = new Map<string, UploadRef>()
 
-/** Checks a reference's signature, expiry and owner. */
+/** The secrets a reference may be signed with: the current one, then the one before the last rotation. */
+function verifyingSecrets() {
+  const env = getEnv()
+  return env.SESSION_SECRET_PREVIOUS
+    ? [env.SESSION_SECRET, env.SESSION_SECRET_PREVIOUS]
+    : [env.SESSION_SECRET]
+}
+
+/**
+ * Checks a reference's signature, expiry and owner. A reference signed before a rotation of SESSION_SECRET
+ * still holds while SESSION_SECRET_PREVIOUS names the old secret, so open forms keep their images.
+ */
 export function verifyUploadRef(
   token: string,
   adminId: number,
-  { secret = getEnv().SESSION_SECRET, now = Date.now() } = {},
+  { secrets = verifyingSecrets(), now = Date.now() }: { secrets?: string[]; now?: number } = {},
 ): RefCheck {
-  const cacheKey = `${secret}\n${token}`
+  const cacheKey = `${secrets.join('\n')}\n${token}`
   const known = verified.get(cacheKey)
-  const check = known ? ({ ok: true, ref: known } as const) : verifySignature(token, secret)
+  let check: RefCheck = known ? { ok: true, ref: known } : { ok: false, reason: 'malformed' }
+  for (const secret of known ? [] : secrets) {
+    check = verifySignature(token, secret)
+    if (check.ok || check.reason !== 'bad signature') break
+  }
   if (!check.ok) return check
   if (!known) {
     if (verified.size >= 5000) verified.clear()

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto'
-import { ensureAdmin, type Admin } from '~/models/admin.server'
+import { addAdmin, type Admin } from '~/models/admin.server'
 import { getSessionStorage } from '~/utils/session.server'
 
 /** A fresh admin of its own, so tests never share staging namespaces. */
 export async function createTestAdmin(label = 'admin'): Promise<Admin> {
   const email = `${label}-${randomUUID()}@example.com`
-  return { id: await ensureAdmin({ email, password: 'password-123' }), email }
+  return addAdmin({ email, password: 'password-123' })
 }
 
 /** The Cookie header of a signed-in session for `admin`. */
@@ -13,5 +13,6 @@ export async function sessionCookie(admin: Admin): Promise<string> {
   const storage = getSessionStorage()
   const session = await storage.getSession()
   session.set('adminId', admin.id)
+  session.set('email', admin.email)
   return (await storage.commitSession(session)).split(';')[0]!
 }
