@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs'
 import { forgetAppliedEdits } from '../app/models/product.server'
-import { processStorageDeletions } from '../app/models/storage-deletion.server'
+import { drainStorageDeletions } from '../app/models/storage-deletion.server'
 import { cleanupStaging } from '../app/utils/cleanup.server'
 import { createSql } from '../app/utils/db.server'
 import { parseEnv } from '../app/utils/env.server'
@@ -26,7 +26,7 @@ const sql = createSql(env.DATABASE_URL!, { max: 2 })
 const s3 = createS3ClientFromEnv(env)
 try {
   const report = await cleanupStaging({ s3, bucket: env.S3_BUCKET, sql, olderThanMs: hours * 3_600_000 })
-  const deletions = await processStorageDeletions({ sql, s3, bucket: env.S3_BUCKET })
+  const deletions = await drainStorageDeletions({ sql, s3, bucket: env.S3_BUCKET })
   const edits = await forgetAppliedEdits({ sql, olderThanMs: hours * 3_600_000 })
   console.log(
     `Queued deletions: ${deletions.deleted} done${deletions.failed ? `, ${deletions.failed} still failing (${deletions.error})` : ''}.`,

@@ -98,17 +98,10 @@ app.all(
   }),
 )
 
-// Objects recorded for deletion whose delete failed (S3 down) are retried until S3 confirms.
-const { processStorageDeletions } = await import('../app/models/storage-deletion.server')
-const retryDeletions = () =>
-  processStorageDeletions().then(
-    (run) =>
-      run.failed > 0 && log(`storage deletions: ${run.failed} still failing (${run.error}); retrying later`),
-    (error: unknown) => log(`storage deletions: ${(error as Error).message}`),
-  )
-const deletionTimer = setInterval(retryDeletions, 30_000)
-deletionTimer.unref()
-void retryDeletions()
+// Deletions, scheduled cleanup (and, with several servers, whichever is free runs each job).
+const { startWorker } = await import('../app/jobs/worker.server')
+const worker = env.RUN_WORKER ? await startWorker() : undefined
+if (worker) log('job worker running (RUN_WORKER=false to run it apart with `npm run worker`)')
 
 server.listen(env.PORT, env.HOST, () => {
   log(
@@ -126,7 +119,7 @@ async function shutdown(code = 0) {
   if (stopping) return
   stopping = true
   log('shutting down')
-  clearInterval(deletionTimer)
+  await worker?.stop()
   const closed = new Promise((resolve) => server.close(resolve))
   server.closeIdleConnections()
   const force = setTimeout(() => server.closeAllConnections(), 5000)

@@ -1,5 +1,6 @@
 import path from 'node:path'
 import { migrate } from '../db/migrate'
+import { migrateJobQueue } from '../app/jobs/worker.server'
 import { ensureAdmin } from '../app/models/admin.server'
 import { checkBucket, configureBucket, corsOriginsFor } from '../app/utils/bucket-config.server'
 import { createSql } from '../app/utils/db.server'
@@ -72,6 +73,7 @@ export async function prepareServices(
     try {
       const applied = await migrate(sql)
       if (applied.length > 0) log(`applied migrations: ${applied.join(', ')}`)
+      await migrateJobQueue(overrides.DATABASE_URL ?? env.DATABASE_URL!)
       await ensureAdmin({ email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD, sql })
     } finally {
       await sql.end()

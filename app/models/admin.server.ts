@@ -135,3 +135,9 @@ export async function verifyLogin({
 // A real scrypt hash of a random password, so unknown emails cost as much as wrong passwords.
 const DUMMY_HASH =
   'scrypt$16384$8$1$0U8y6cI2PT7F2n1Yk3t3Yw$Gkq9m0gO1m5f3G8bQmN1v7wZ2Yc4pKj8sX0rT6uV9aB3dE5fH7iJ2kL4mN6oP8qR0sT2uV4wX6yZ8aB0cD2eF4g'
+
+/** Forgets sessions past their maximum age (they are refused already); returns how many. */
+export async function forgetExpiredSessions({ sql = getSql() }: { sql?: Sql } = {}) {
+  const result = await sql`delete from admin_sessions where expires_at < now()`
+  return result.count
+}

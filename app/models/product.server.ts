@@ -3,8 +3,9 @@ import type { TransactionSql } from 'postgres'
 import { getSql, type Sql } from '~/utils/db.server'
 import { isUuid, type ProductFields } from '~/utils/product-schema'
 import type { StagedImage } from '~/utils/staged-image.server'
-import { copyObject, deleteObjects, isNotFound, newProductImageKey } from '~/utils/storage.server'
-import { processStorageDeletions } from './storage-deletion.server'
+import { wakeStorageDeletions } from '~/jobs/queue.server'
+import { copyObject, isNotFound, newProductImageKey, ObjectChangedError } from '~/utils/storage.server'
+import { abandonCopies, keepCopies, queueDeletions, recordPendingCopies } from './storage-deletion.server'
 
 export interface ProductImage {
   id: string
@@ -43,6 +44,13 @@ export class MissingUploadError extends Error {
   }
 }
 
+/** A staged image whose bytes changed after they were checked: it is not what the admin saw. */
+export class ChangedUploadError extends Error {
+  constructor(readonly image: StagedImage) {
+    super(`${image.fileName} changed in storage after it was uploaded and checked; add it again.`)
+  }
+}
+
 /** An upload that another product already has (or that the server never issued). */
 export class AlreadyAttachedError extends Error {
   constructor(readonly image: StagedImage) {
@@ -66,7 +74,7 @@ export async function findProductByIdempotencyKey({
 /**
  * Creates a product with its images in one transaction. Each staged object is copied (inside S3) to the
  * product's own prefix before the transaction, so no row ever names an object that is not there; the
- * staging copies are deleted after the commit, and the bucket lifecycle catches any that survive.
+ * staging objects are queued for deletion in the transaction and deleted by the worker after it.
  * The form's idempotency key makes concurrent or repeated submits land on one product (`created` is
  * false for the ones that lost), and each upload is attached to one product only.
  */
@@ -84,38 +92,42 @@ export async function createProduct({
   const productId = randomUUID()
   const { placed, copied } = await copyIntoProduct(productId, images)
   try {
-    const result = await getSql().begin(async (tx) => {
-      // A second submit of the same form waits here for the first to commit, then finds its product.
-      const [inserted] = await tx<{ id: string }[]>`
+    return await getSql()
+      .begin(async (tx) => {
+        // A second submit of the same form waits here for the first to commit, then finds its product.
+        const [inserted] = await tx<{ id: string }[]>`
         insert into products (id, name, price_cents, description, created_by, idempotency_key)
         values (${productId}, ${fields.name}, ${fields.price}, ${fields.description}, ${adminId}, ${idempotencyKey})
         on conflict (idempotency_key) do nothing
         returning id`
-      if (!inserted) {
-        const [existing] = await tx<{ id: string; createdBy: number }[]>`
+        if (!inserted) {
+          const [existing] = await tx<{ id: string; createdBy: number }[]>`
           select id, created_by as "createdBy" from products where idempotency_key = ${idempotencyKey}`
-        if (existing?.createdBy !== adminId) throw new Error('An idempotency key was reused by another admin')
-        return { productId: existing.id, created: false }
-      }
-      if (placed.length === 0) return { productId, created: true }
-      await attachUploads(tx, { productId, adminId, images })
-      await tx`
+          if (existing?.createdBy !== adminId)
+            throw new Error('An idempotency key was reused by another admin')
+          return { productId: existing.id, created: false }
+        }
+        if (placed.length === 0) return { productId, created: true }
+        await attachUploads(tx, { productId, adminId, images })
+        await tx`
         insert into product_images ${tx(imageRows(productId, placed, 0), ...IMAGE_COLUMNS)}`
-      return { productId, created: true }
-    })
-    if (!result.created) {
-      // Another submit of this form won; these copies are ours alone.
-      await deleteCopies(copied)
-      return result
-    }
+        await keepCopies(tx, copied)
+        await queueDeletions(
+          tx,
+          images.map((image) => image.key),
+        )
+        await wakeStorageDeletions(tx)
+        return { productId, created: true }
+      })
+      .then(async (result) => {
+        // Another submit of this form won: these copies are ours alone.
+        if (!result.created) await abandonCopies(copied)
+        return result
+      })
   } catch (error) {
-    await deleteCopies(copied)
+    await abandonCopies(copied).catch(() => {})
     throw error
   }
-  await deleteObjects(images.map((image) => image.key)).catch((error: unknown) =>
-    console.error('Could not delete attached staging objects; the lifecycle rule will expire them', error),
-  )
-  return { productId, created: true }
 }
 
 /** Someone saved the product after this edit form was opened (its version moved on). */
@@ -192,11 +204,13 @@ export async function updateProduct({
         throw new StaleProductError()
 
       if (removed.length > 0) {
-        await tx`
-          insert into storage_deletions (key)
-          select key from product_images where product_id = ${productId} and id in ${tx(removed)}
-          on conflict (key) do nothing`
-        await tx`delete from product_images where product_id = ${productId} and id in ${tx(removed)}`
+        const gone = await tx<{ key: string }[]>`
+          delete from product_images where product_id = ${productId} and id in ${tx(removed)}
+          returning key`
+        await queueDeletions(
+          tx,
+          gone.map((row) => row.key),
+        )
       }
       // Positions are unique per product; checked at commit so the images can swap places.
       await tx`set constraints product_images_product_id_position_key deferred`
@@ -211,7 +225,13 @@ export async function updateProduct({
         await attachUploads(tx, { productId, adminId, images: added })
         await tx`
           insert into product_images ${tx(imageRows(productId, placed, images.length), ...IMAGE_COLUMNS)}`
+        await keepCopies(tx, copied)
+        await queueDeletions(
+          tx,
+          added.map((image) => image.key),
+        )
       }
+      if (removed.length > 0 || placed.length > 0) await wakeStorageDeletions(tx)
       await tx`
         update products
         set name = ${fields.name}, price_cents = ${fields.price}, description = ${fields.description},
@@ -223,21 +243,10 @@ export async function updateProduct({
       return 'updated' as const
     })
   } catch (error) {
-    await deleteCopies(copied)
+    await abandonCopies(copied).catch(() => {})
     throw error
   }
-  if (outcome === 'already-applied') {
-    await deleteCopies(copied)
-    return outcome
-  }
-  await deleteObjects(added.map((image) => image.key)).catch((error: unknown) =>
-    console.error('Could not delete attached staging objects; the lifecycle rule will expire them', error),
-  )
-  if (removed.length > 0) {
-    await processStorageDeletions().catch((error: unknown) =>
-      console.error('Deleting removed images from storage failed; they stay queued and are retried', error),
-    )
-  }
+  if (outcome === 'already-applied') await abandonCopies(copied)
   return outcome
 }
 
@@ -275,8 +284,9 @@ interface PlacedImage {
 
 /**
  * Copies staged objects (inside S3) to the product's own prefix, so that no row ever names an object
- * that is not there and cleanup of staging can never touch a product's image. On failure the copies
- * made so far are removed again.
+ * that is not there and cleanup of staging can never touch a product's image. Each copy is recorded
+ * before it is made (recordPendingCopies): if the save fails, or this process dies before it commits,
+ * the worker deletes it. Each copy is conditional on the ETag that was checked and takes the sniffed type.
  */
 async function copyIntoProduct(productId: string, images: StagedImage[]) {
   const placed: PlacedImage[] = images.map((image) => ({
@@ -284,27 +294,25 @@ async function copyIntoProduct(productId: string, images: StagedImage[]) {
     id: randomUUID(),
     key: newProductImageKey(productId, image.contentType),
   }))
-  const copied: string[] = []
+  const copied = placed.map((p) => p.key)
+  await recordPendingCopies(copied)
   const results = await Promise.allSettled(
-    placed.map(async ({ image, key }) => {
-      await copyObject(image.key, key).catch((error: unknown) => {
-        throw isNotFound(error) ? new MissingUploadError(image) : error
-      })
-      copied.push(key)
-    }),
+    placed.map(({ image, key }) =>
+      copyObject({ from: image.key, to: key, ifMatch: image.etag, contentType: image.contentType }).catch(
+        (error: unknown) => {
+          if (isNotFound(error)) throw new MissingUploadError(image)
+          if (error instanceof ObjectChangedError) throw new ChangedUploadError(image)
+          throw error
+        },
+      ),
+    ),
   )
   const failed = results.find((result) => result.status === 'rejected')
   if (failed) {
-    await deleteCopies(copied)
+    await abandonCopies(copied)
     throw failed.reason
   }
   return { placed, copied }
-}
-
-async function deleteCopies(copied: string[]) {
-  await deleteObjects(copied).catch((error: unknown) =>
-    console.error(`Could not remove copies that no product uses: ${copied.join(', ')}`, error),
-  )
 }
 
 /** Marks the admin's uploads as attached to this product; an upload is attached once, ever. */
@@ -352,20 +360,18 @@ function imageRows(productId: string, placed: PlacedImage[], firstPosition: numb
  * confirms (processStorageDeletions). Returns false when there was no such product.
  */
 export async function deleteProduct({ productId }: { productId: string }): Promise<boolean> {
-  const deleted = await getSql().begin(async (tx) => {
-    await tx`
-      insert into storage_deletions (key)
-      select key from product_images where product_id = ${productId}
-      on conflict (key) do nothing`
+  return getSql().begin(async (tx) => {
+    const images = await tx<{ key: string }[]>`
+      select key from product_images where product_id = ${productId}`
     const result = await tx`delete from products where id = ${productId}`
-    return result.count > 0
-  })
-  if (deleted) {
-    await processStorageDeletions().catch((error: unknown) =>
-      console.error('Deleting images from storage failed; they stay queued and are retried', error),
+    if (result.count === 0) return false
+    await queueDeletions(
+      tx,
+      images.map((image) => image.key),
     )
-  }
-  return deleted
+    await wakeStorageDeletions(tx)
+    return true
+  })
 }
 
 export async function getProduct({ productId }: { productId: string }): Promise<Product | null> {

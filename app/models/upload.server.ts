@@ -16,3 +16,23 @@ export async function recordUpload(upload: UploadRecord) {
     values (${upload.key}, ${upload.adminId}, ${upload.fileName}, ${upload.contentType},
             ${upload.declaredSize}, ${upload.multipart})`
 }
+
+/**
+ * Binds a multipart upload id to the admin's staging key the first time a request names it, and says
+ * whether `uploadId` is the one bound. False too when the key was never issued to this admin.
+ */
+export async function bindUploadId({
+  key,
+  adminId,
+  uploadId,
+}: {
+  key: string
+  adminId: number
+  uploadId: string
+}): Promise<boolean> {
+  const [row] = await getSql()<{ uploadId: string }[]>`
+    update uploads set upload_id = coalesce(upload_id, ${uploadId})
+    where key = ${key} and admin_id = ${adminId} and multipart
+    returning upload_id as "uploadId"`
+  return row?.uploadId === uploadId
+}

@@ -10,6 +10,10 @@ import { verifyLogin } from '~/models/admin.server'
 import { getOptionalAdmin, requireSameOrigin, safeRedirect, signIn } from '~/utils/auth.server'
 import { loginWaitSeconds, recordLoginFailure, recordLoginSuccess } from '~/utils/login-throttle.server'
 import { PasswordHashingBusyError } from '~/utils/password.server'
+import { hasControlCharacters } from '~/utils/text'
+
+const MAX_EMAIL_LENGTH = 254
+const MAX_PASSWORD_LENGTH = 1024
 
 export const meta: MetaFunction = () => [{ title: 'Sign in · Product images' }]
 
@@ -31,6 +35,13 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const redirectTo = safeRedirect(form.get('redirectTo'))
   if (!email || !password) {
     return data({ error: 'Enter your email and password.', email }, { status: 400 })
+  }
+  if (
+    email.length > MAX_EMAIL_LENGTH ||
+    hasControlCharacters(email) ||
+    password.length > MAX_PASSWORD_LENGTH
+  ) {
+    return data({ error: 'That email and password do not match an admin.', email: '' }, { status: 400 })
   }
   const attempt = { email, address: context.clientAddress ?? 'unknown' }
   const wait = await loginWaitSeconds(attempt)

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import {
   DEFAULT_MAX_IMAGE_BYTES,
+  DEFAULT_MAX_IMAGE_PIXELS,
   DEFAULT_MAX_IMAGES_PER_PRODUCT,
   DEFAULT_MULTIPART_THRESHOLD_BYTES,
   DEFAULT_UPLOAD_CONCURRENCY,
@@ -57,6 +58,7 @@ export const EnvSchema = z.object({
   ADMIN_EMAIL: z.email(),
   ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters'),
   MAX_IMAGE_BYTES: z.coerce.number().int().positive().default(DEFAULT_MAX_IMAGE_BYTES),
+  MAX_IMAGE_PIXELS: z.coerce.number().int().min(1).max(268_402_689).default(DEFAULT_MAX_IMAGE_PIXELS),
   MAX_IMAGES_PER_PRODUCT: z.coerce.number().int().positive().max(100).default(DEFAULT_MAX_IMAGES_PER_PRODUCT),
   UPLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(1).max(604800).default(300),
   MULTIPART_THRESHOLD_BYTES: z.coerce
@@ -66,6 +68,11 @@ export const EnvSchema = z.object({
     .default(DEFAULT_MULTIPART_THRESHOLD_BYTES),
   UPLOAD_CONCURRENCY: z.coerce.number().int().min(1).max(20).default(DEFAULT_UPLOAD_CONCURRENCY),
   STAGING_EXPIRY_DAYS: z.coerce.number().int().min(1).default(1),
+  /** The web server runs a job worker too; `false` when `npm run worker` runs them apart. */
+  RUN_WORKER: z
+    .enum(['true', 'false', '1', '0'])
+    .default('true')
+    .transform((v) => v === 'true' || v === '1'),
   // Only read when DATABASE_URL / S3_ENDPOINT are unset and the server starts the local services.
   LOCAL_POSTGRES_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
   LOCAL_S3_PORT: z.coerce.number().int().min(1).max(65535).default(7480),

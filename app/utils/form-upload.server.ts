@@ -4,6 +4,7 @@ import busboy from 'busboy'
 import { recordUpload } from '~/models/upload.server'
 import { sniffImage, type SniffedImage } from './image-type'
 import { FORM_FIELDS } from './product-schema'
+import { cleanFileName } from './text'
 import type { StagedImage } from './staged-image.server'
 import {
   drainIterator,
@@ -13,7 +14,7 @@ import {
   STREAM_PART_BYTES,
 } from './storage.server'
 import { refExpiry, signUploadRef } from './upload-ref.server'
-import { ALLOWED_TYPES_LABEL, formatBytes, type UploadLimits } from './upload-limits'
+import { ALLOWED_TYPES_LABEL, dimensionsProblem, formatBytes, type UploadLimits } from './upload-limits'
 
 const MAX_TEXT_FIELD_BYTES = 64 * 1024
 const MAX_TEXT_FIELDS = 200
@@ -28,6 +29,8 @@ export interface ParsedImageForm {
 }
 
 class NotAnImageError extends Error {}
+/** The header claims more pixels than allowed: refused before a byte goes to S3. */
+class DimensionsError extends Error {}
 
 /**
  * Parses a multipart product form without buffering files: each file part named `fileField` streams
@@ -66,7 +69,7 @@ export async function parseImageForm(
   parser.on('fieldsLimit', () => formErrors.push('The form has more fields than expected.'))
   parser.on('file', (name, stream, info) => {
     const source = stream[Symbol.asyncIterator]()
-    const fileName = (info.filename ?? '').slice(0, 255)
+    const fileName = cleanFileName(info.filename ?? '')
     if (name !== fileField || fileName === '') {
       tasks.push(drainIterator(source))
       return
@@ -81,7 +84,7 @@ export async function parseImageForm(
     }
     slots.push({ error: '' })
     tasks.push(
-      stageFile(source, { adminId, fileName, maxBytes: limits.maxImageBytes }).then(
+      stageFile(source, { adminId, fileName, limits }).then(
         (image) => {
           slots[slot] = { image }
         },
@@ -131,15 +134,17 @@ export async function parseImageForm(
 
 async function stageFile(
   source: AsyncIterator<Uint8Array>,
-  { adminId, fileName, maxBytes }: { adminId: number; fileName: string; maxBytes: number },
+  { adminId, fileName, limits }: { adminId: number; fileName: string; limits: UploadLimits },
 ): Promise<StagedImage> {
   let sniffed: SniffedImage | null = null
   const stored = await streamToS3({
     source,
-    maxBytes,
+    maxBytes: limits.maxImageBytes,
     inspect: (head) => {
       sniffed = sniffImage(head)
       if (!sniffed) throw new NotAnImageError()
+      const tooLarge = dimensionsProblem(fileName, sniffed, limits.maxImagePixels)
+      if (tooLarge) throw new DimensionsError(tooLarge)
       return { key: newStagingKey(adminId, sniffed.type), contentType: sniffed.type }
     },
   })
@@ -160,6 +165,7 @@ async function stageFile(
     width: image.width,
     height: image.height,
     fileName,
+    etag: stored.etag,
   }
 }
 
@@ -167,6 +173,7 @@ function describeFileError(fileName: string, error: unknown, limits: UploadLimit
   if (error instanceof NotAnImageError) {
     return `${fileName} is not an image we accept (${ALLOWED_TYPES_LABEL}).`
   }
+  if (error instanceof DimensionsError) return error.message
   if (error instanceof ObjectTooLargeError) {
     return `${fileName} is larger than ${formatBytes(limits.maxImageBytes)}, the limit for one image.`
   }

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import type { Admin } from '~/models/admin.server'
 import {
   AlreadyAttachedError,
+  ChangedUploadError,
   MissingUploadError,
   ProductNotFoundError,
   requireProduct,
@@ -28,6 +29,7 @@ import {
   type SavedImage,
 } from './product-schema'
 import { describeMove, moveImage } from './image-order'
+import { hasControlCharacters } from './text'
 import { imageUrl } from './storage.server'
 
 /** Everything the edit form renders: from the database when it opens, from the submit when it fails. */
@@ -142,8 +144,11 @@ export async function submitProductEdit(
   if (imageErrors.length > 0) errors.images = imageErrors
   const altErrors: Record<string, string> = {}
   for (const id of kept) {
-    if ((altTexts.get(id) ?? '').length > MAX_ALT_TEXT_LENGTH)
+    const alt = altTexts.get(id) ?? ''
+    if (alt.length > MAX_ALT_TEXT_LENGTH)
       altErrors[id] = `Keep the alt text under ${MAX_ALT_TEXT_LENGTH} characters.`
+    else if (hasControlCharacters(alt))
+      altErrors[id] = 'Remove the invisible control characters from the alt text.'
   }
   if (!parsed.success || imageErrors.length > 0 || Object.keys(altErrors).length > 0)
     return { ok: false, state: await state({ errors, altErrors }) }
@@ -175,7 +180,11 @@ export async function submitProductEdit(
     }
     if (error instanceof ProductNotFoundError)
       throw new Response(error.message, { status: 404, statusText: 'Not found' })
-    if (error instanceof MissingUploadError || error instanceof AlreadyAttachedError) {
+    if (
+      error instanceof MissingUploadError ||
+      error instanceof ChangedUploadError ||
+      error instanceof AlreadyAttachedError
+    ) {
       const others = staged.filter((checked) => checked.image !== error.image)
       return {
         ok: false,

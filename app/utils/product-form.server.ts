@@ -5,6 +5,7 @@ import {
   AlreadyAttachedError,
   createProduct,
   findProductByIdempotencyKey,
+  ChangedUploadError,
   MissingUploadError,
 } from '~/models/product.server'
 import { getEnv } from './env.server'
@@ -38,7 +39,11 @@ export type ProductFormResult = { ok: true; productId: string } | ({ ok: false }
 
 export function getUploadLimits(): UploadLimits {
   const env = getEnv()
-  return { maxImageBytes: env.MAX_IMAGE_BYTES, maxImagesPerProduct: env.MAX_IMAGES_PER_PRODUCT }
+  return {
+    maxImageBytes: env.MAX_IMAGE_BYTES,
+    maxImagesPerProduct: env.MAX_IMAGES_PER_PRODUCT,
+    maxImagePixels: env.MAX_IMAGE_PIXELS,
+  }
 }
 
 export function getUploaderSettings(): UploaderSettings {
@@ -96,10 +101,16 @@ export async function readSubmission(
       return { ok: false, error: 'The form could not be read; please submit it again.' }
     }
   } else {
-    formData = await request.formData()
+    try {
+      formData = await request.formData()
+    } catch {
+      // Not a form at all (text/plain, JSON, a body that does not match its Content-Type).
+      return { ok: false, error: 'The form could not be read; please submit it again.' }
+    }
   }
 
   const removed = new Set(formData.getAll(FORM_FIELDS.removeImage).map(String))
+  const uploadedKeys = uploaded.map((checked) => checked.image.key)
   const imageErrors = [...fileErrors]
   const refs = formData
     .getAll(FORM_FIELDS.keptImage)
@@ -110,14 +121,20 @@ export async function readSubmission(
       const verified = verifyUploadRef(token, admin.id)
       if (!verified.ok)
         return 'An image reference could not be verified (forged, expired or not yours); please add that image again.'
-      const check = await checkStagedUpload(verified.ref, { maxBytes: limits.maxImageBytes })
+      const check = await checkStagedUpload(verified.ref, limits)
       return check.ok ? { image: check.image, ref: token } : check.error
     }),
   )
   const kept: CheckedImage[] = []
+  const keys = new Set(uploadedKeys)
   for (const check of checks) {
     if (typeof check === 'string') imageErrors.push(check)
-    else kept.push(check)
+    else if (keys.has(check.image.key)) {
+      imageErrors.push(`${check.image.fileName} was in the form twice; it is kept once.`)
+    } else {
+      keys.add(check.image.key)
+      kept.push(check)
+    }
   }
   return { ok: true, submission: { formData, staged: [...kept, ...uploaded], imageErrors } }
 }
@@ -178,7 +195,11 @@ export async function submitProductForm(request: Request, admin: Admin): Promise
     })
     return { ok: true, productId }
   } catch (error) {
-    if (error instanceof MissingUploadError || error instanceof AlreadyAttachedError) {
+    if (
+      error instanceof MissingUploadError ||
+      error instanceof ChangedUploadError ||
+      error instanceof AlreadyAttachedError
+    ) {
       return failure(
         values,
         { images: [error.message] },

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { hasControlCharacters } from './text'
 
 // In the browser, zod must not probe for eval (`new Function`): the Content-Security-Policy refuses
 // it and every page would report a violation. The server keeps zod's faster compiled parsers.
@@ -54,7 +55,11 @@ export const ProductFieldsSchema = z.object({
     .string({ error: 'Enter a name.' })
     .trim()
     .min(1, 'Enter a name.')
-    .max(MAX_NAME_LENGTH, `Keep the name under ${MAX_NAME_LENGTH} characters.`),
+    .max(MAX_NAME_LENGTH, `Keep the name under ${MAX_NAME_LENGTH} characters.`)
+    .refine(
+      (v) => !hasControlCharacters(v) && !/[\n\r\t]/.test(v),
+      'Remove the invisible characters from the name.',
+    ),
   price: z
     .string({ error: 'Enter a price, for example 19.99.' })
     .trim()
@@ -67,6 +72,7 @@ export const ProductFieldsSchema = z.object({
   description: z
     .string()
     .max(MAX_DESCRIPTION_LENGTH, `Keep the description under ${MAX_DESCRIPTION_LENGTH} characters.`)
+    .refine((v) => !hasControlCharacters(v), 'Remove the invisible control characters from the description.')
     .default(''),
 })
 

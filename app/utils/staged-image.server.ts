@@ -1,7 +1,13 @@
 import { sniffImage, SNIFF_BYTES } from './image-type'
 import { readObjectStart } from './storage.server'
 import type { UploadRef } from './upload-ref.server'
-import { ALLOWED_TYPES_LABEL, formatBytes, type ImageType } from './upload-limits'
+import {
+  ALLOWED_TYPES_LABEL,
+  dimensionsProblem,
+  formatBytes,
+  type ImageType,
+  type UploadLimits,
+} from './upload-limits'
 
 /** A staged object whose bytes the server has checked: it exists, fits the limit and is an image. */
 export interface StagedImage {
@@ -11,6 +17,8 @@ export interface StagedImage {
   byteSize: number
   width: number
   height: number
+  /** The ETag of the bytes that were checked: the copy into a product is conditional on it. */
+  etag: string
 }
 
 export type StagedCheck = { ok: true; image: StagedImage } | { ok: false; error: string }
@@ -24,13 +32,13 @@ const TYPE_NAMES: Record<ImageType, string> = {
 }
 
 /**
- * The check every image passes before it is attached, whichever way it was uploaded: the object exists
- * (HeadObject), its size is within the limit, and its first bytes are an allowed image of the type it
- * was uploaded as; the dimensions come from those bytes.
+ * The check every image passes before it is attached, whichever way it was uploaded: the object exists,
+ * its size is within the limit, and its first bytes are an allowed image of the type it was uploaded as,
+ * with dimensions within the limits. The ETag of what was read is kept, so exactly these bytes are copied.
  */
 export async function checkStagedUpload(
   ref: UploadRef,
-  { maxBytes }: { maxBytes: number },
+  { maxImageBytes: maxBytes, maxImagePixels }: Pick<UploadLimits, 'maxImageBytes' | 'maxImagePixels'>,
 ): Promise<StagedCheck> {
   const name = ref.fileName
   const info = await readObjectStart(ref.key, SNIFF_BYTES)
@@ -50,6 +58,9 @@ export async function checkStagedUpload(
       error: `${name} holds ${TYPE_NAMES[sniffed.type]} data but was uploaded as ${TYPE_NAMES[ref.contentType]}; give it the right extension and add it again.`,
     }
   }
+  const tooLarge = dimensionsProblem(name, sniffed, maxImagePixels)
+  if (tooLarge) return { ok: false, error: tooLarge }
+  if (!info.etag) throw new Error(`S3 returned no ETag for ${ref.key}`)
   return {
     ok: true,
     image: {
@@ -59,6 +70,7 @@ export async function checkStagedUpload(
       byteSize: info.byteSize,
       width: sniffed.width,
       height: sniffed.height,
+      etag: info.etag,
     },
   }
 }

@@ -100,6 +100,11 @@ export class ObjectTooLargeError extends Error {
   override name = 'ObjectTooLargeError'
 }
 
+/** The source of a conditional copy is no longer the object that was checked (its ETag changed). */
+export class ObjectChangedError extends Error {
+  override name = 'ObjectChangedError'
+}
+
 /** Multipart part size for server-side streaming; S3 needs at least 5 MiB for every part but the last. */
 export const STREAM_PART_BYTES = 6 * 1024 * 1024
 const STREAM_PARALLEL_PARTS = 3
@@ -125,7 +130,7 @@ export interface StreamUploadOptions {
  */
 export async function streamToS3(
   options: StreamUploadOptions,
-): Promise<{ key: string; byteSize: number; contentType: string }> {
+): Promise<{ key: string; byteSize: number; contentType: string; etag: string }> {
   const s3 = options.s3 ?? getS3()
   const bucket = options.bucket ?? getEnv().S3_BUCKET
   const pool: Uint8Array[] = []
@@ -136,8 +141,11 @@ export async function streamToS3(
   const { key, contentType } = options.inspect(head)
   const second = first.done ? first : await parts.next()
   if (second.done) {
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: head, ContentType: contentType }))
-    return { key, byteSize: head.length, contentType }
+    const { ETag } = await s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: head, ContentType: contentType }),
+    )
+    if (!ETag) throw new StorageError(`S3 returned no ETag for ${key}`)
+    return { key, byteSize: head.length, contentType, etag: ETag }
   }
 
   const { UploadId } = await s3.send(
@@ -179,7 +187,7 @@ export async function streamToS3(
     await Promise.all(inFlight)
     if (failure) throw failure
     completed.sort((a, b) => a.PartNumber - b.PartNumber)
-    await s3.send(
+    const completion = await s3.send(
       new CompleteMultipartUploadCommand({
         Bucket: bucket,
         Key: key,
@@ -187,7 +195,10 @@ export async function streamToS3(
         MultipartUpload: { Parts: completed },
       }),
     )
-    return { key, byteSize, contentType }
+    // Ceph RGW 16 answers Complete with an empty ETag; the object itself has one.
+    const etag = completion.ETag || (await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).ETag
+    if (!etag) throw new StorageError(`S3 returned no ETag for ${key}`)
+    return { key, byteSize, contentType, etag }
   } catch (error) {
     await Promise.allSettled(inFlight)
     await s3
@@ -239,13 +250,14 @@ export async function drainIterator(source: AsyncIterator<unknown>) {
 export interface ObjectInfo {
   byteSize: number
   contentType: string | undefined
+  etag: string | undefined
 }
 
 /** Size and type of an object, or null when it does not exist. */
 export async function headObject(key: string): Promise<ObjectInfo | null> {
   try {
     const result = await getS3().send(new HeadObjectCommand({ Bucket: getEnv().S3_BUCKET, Key: key }))
-    return { byteSize: result.ContentLength ?? 0, contentType: result.ContentType }
+    return { byteSize: result.ContentLength ?? 0, contentType: result.ContentType, etag: result.ETag }
   } catch (error) {
     if (isNotFound(error)) return null
     throw error
@@ -266,27 +278,61 @@ export async function readObjectStart(
     )
     const head = result.Body ? await result.Body.transformToByteArray() : new Uint8Array(0)
     const total = Number(/\/(\d+)$/.exec(result.ContentRange ?? '')?.[1] ?? head.length)
-    return { byteSize: total, contentType: result.ContentType, head }
+    return { byteSize: total, contentType: result.ContentType, etag: result.ETag, head }
   } catch (error) {
     if (isNotFound(error)) return null
     // A range of an empty object is unsatisfiable: the object exists and has no bytes.
     if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 416) {
-      return { byteSize: 0, contentType: undefined, head: new Uint8Array(0) }
+      return { byteSize: 0, contentType: undefined, etag: undefined, head: new Uint8Array(0) }
     }
     throw error
   }
 }
 
-/** Server-side copy inside the bucket: the bytes never pass through this process. */
-export async function copyObject(fromKey: string, toKey: string) {
+/**
+ * Server-side copy inside the bucket (the bytes never pass through this process), only if the source is
+ * still the object whose ETag was checked, else ObjectChangedError. The copy gets the type the server
+ * sniffed and none of the metadata the uploader chose.
+ */
+export async function copyObject({
+  from,
+  to,
+  ifMatch,
+  contentType,
+}: {
+  from: string
+  to: string
+  ifMatch: string
+  contentType: string
+}) {
   const bucket = getEnv().S3_BUCKET
-  await getS3().send(
-    new CopyObjectCommand({
-      Bucket: bucket,
-      Key: toKey,
-      CopySource: `${bucket}/${fromKey.split('/').map(encodeURIComponent).join('/')}`,
-    }),
-  )
+  let copiedEtag: string | undefined
+  try {
+    const result = await getS3().send(
+      new CopyObjectCommand({
+        Bucket: bucket,
+        Key: to,
+        CopySource: `${bucket}/${from.split('/').map(encodeURIComponent).join('/')}`,
+        CopySourceIfMatch: ifMatch,
+        MetadataDirective: 'REPLACE',
+        ContentType: contentType,
+        ContentDisposition: 'inline',
+      }),
+    )
+    copiedEtag = result.CopyObjectResult?.ETag
+  } catch (error) {
+    if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 412) {
+      throw new ObjectChangedError(`${from} changed after it was checked`)
+    }
+    throw error
+  }
+  // Not every engine honours the precondition (Ceph RGW 16 reads another header name, tracker 53945).
+  // A copy keeps its source's ETag, except that AWS gives a copy of a multipart object a plain MD5.
+  const unquote = (etag: string) => etag.replace(/"/g, '')
+  const recomputed = unquote(ifMatch).includes('-') && !unquote(copiedEtag ?? '').includes('-')
+  if (copiedEtag && !recomputed && unquote(copiedEtag) !== unquote(ifMatch)) {
+    throw new ObjectChangedError(`${from} changed after it was checked`)
+  }
 }
 
 /** Deletes keys, 1000 a request; throws if S3 refused any of them. */
@@ -307,6 +353,38 @@ export async function deleteObjects(
       throw new StorageError(`S3 refused to delete ${failed.map((e) => `${e.Key} (${e.Code})`).join(', ')}`)
     }
   }
+}
+
+/**
+ * Deletes keys, 1000 a request, and says which S3 confirmed (a key already gone counts as deleted) and
+ * which it refused, with why. Throws only when a request as a whole fails.
+ */
+export async function deleteObjectsEach(
+  keys: readonly string[],
+  { s3 = getS3(), bucket = getEnv().S3_BUCKET }: { s3?: S3Client; bucket?: string } = {},
+): Promise<{ deleted: string[]; failed: { key: string; error: string }[] }> {
+  const deleted: string[] = []
+  const failed: { key: string; error: string }[] = []
+  for (let i = 0; i < keys.length; i += 1000) {
+    const batch = keys.slice(i, i + 1000)
+    const result = await s3.send(
+      new DeleteObjectsCommand({
+        Bucket: bucket,
+        Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
+      }),
+    )
+    const refused = new Map(
+      (result.Errors ?? [])
+        .filter((e) => e.Code !== 'NoSuchKey' && e.Key)
+        .map((e) => [e.Key!, `${e.Code ?? 'Error'}: ${e.Message ?? 'refused'}`]),
+    )
+    for (const key of batch) {
+      const error = refused.get(key)
+      if (error) failed.push({ key, error })
+      else deleted.push(key)
+    }
+  }
+  return { deleted, failed }
 }
 
 const VIEW_URL_LIFETIME_SECONDS = 2 * 60 * 60

@@ -22,6 +22,14 @@ export const IMAGE_EXTENSIONS: Record<ImageType, string> = {
 
 export const DEFAULT_MAX_IMAGE_BYTES = 32 * 1024 * 1024
 export const DEFAULT_MAX_IMAGES_PER_PRODUCT = 20
+/**
+ * Pixels one image may have (setting MAX_IMAGE_PIXELS): 50 MP, above any phone's photo (12-48 MP),
+ * 200 MB once decoded to RGBA, far below the 268 MP where Chromium and sharp refuse to decode. A
+ * small file can claim a huge size (a "decompression bomb"); this is checked from its header.
+ */
+export const DEFAULT_MAX_IMAGE_PIXELS = 50_000_000
+/** The longest side an image may have: WebP's own limit, and well inside PostgreSQL's integer. */
+export const MAX_IMAGE_SIDE = 16_383
 
 /** Files above this go up as S3 multipart uploads (setting MULTIPART_THRESHOLD_BYTES). */
 export const DEFAULT_MULTIPART_THRESHOLD_BYTES = 16 * 1024 * 1024
@@ -71,6 +79,23 @@ export const ALLOWED_TYPES_LABEL = 'JPEG, PNG, WebP, GIF or AVIF'
 export interface UploadLimits {
   maxImageBytes: number
   maxImagesPerProduct: number
+  maxImagePixels: number
+}
+
+/** Why an image's claimed dimensions are refused, naming the file; null when they are fine. */
+export function dimensionsProblem(
+  fileName: string,
+  { width, height }: { width: number; height: number },
+  maxPixels: number,
+): string | null {
+  if (width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE) {
+    return `${fileName} is ${width} × ${height} pixels; an image may be at most ${MAX_IMAGE_SIDE} pixels on a side.`
+  }
+  if (width * height > maxPixels) {
+    const mp = (n: number) => `${Math.round(n / 100_000) / 10} megapixels`
+    return `${fileName} has ${mp(width * height)} (${width} × ${height}); the limit is ${mp(maxPixels)}.`
+  }
+  return null
 }
 
 /** "32 MiB", "512 KiB", "900 bytes": how limits and sizes are shown to admins. */

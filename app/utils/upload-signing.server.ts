@@ -1,10 +1,11 @@
 import { AbortMultipartUploadCommand, ListPartsCommand, type S3Client } from '@aws-sdk/client-s3'
 import { z } from 'zod'
 import type { Admin } from '~/models/admin.server'
-import { recordUpload } from '~/models/upload.server'
+import { bindUploadId, recordUpload } from '~/models/upload.server'
 import { getEnv } from './env.server'
 import type { Presigner } from './presign.server'
-import { getPresigner, getS3, newStagingKey, stagingPrefix } from './storage.server'
+import { cleanFileName } from './text'
+import { getPresigner, getS3, isNotFound, newStagingKey, stagingPrefix } from './storage.server'
 import { refExpiry, signUploadRef, verifyUploadRef } from './upload-ref.server'
 import {
   ALLOWED_IMAGE_TYPES,
@@ -15,14 +16,19 @@ import {
 } from './upload-limits'
 
 const NewUpload = {
-  fileName: z.string().trim().min(1).max(255),
+  fileName: z.string().max(1024).transform(cleanFileName).pipe(z.string().min(1, 'The file has no name.')),
   contentType: z.enum(ALLOWED_IMAGE_TYPES, { error: `Only ${ALLOWED_TYPES_LABEL} images can be uploaded.` }),
   size: z.number().int().min(1, 'The file is empty.'),
 }
 /** Later requests name the upload's key and carry the reference issued with it, which proves who started it. */
 const Existing = {
   key: z.string().min(1).max(1024),
-  uploadId: z.string().min(1).max(1024),
+  // What S3 issues: printable ASCII (and so never a NUL, which PostgreSQL would refuse).
+  uploadId: z
+    .string()
+    .min(1)
+    .max(1024)
+    .regex(/^[!-~]+$/, 'not an upload id'),
   ref: z.string().min(1).max(4096),
 }
 
@@ -169,7 +175,7 @@ export async function signUploadRequest(
       return { method: 'POST', url, key, headers, ref }
     }
     case 'uploadPart': {
-      const upload = requireOwnUpload(request, admin)
+      const upload = await requireOwnMultipart(request, admin)
       const { length, count } = partLayout(upload.size, request.partNumber)
       if (length === null) {
         throw new SignError(
@@ -186,13 +192,21 @@ export async function signUploadRequest(
       return { method: 'PUT', url }
     }
     case 'listParts': {
-      requireOwnUpload(request, admin)
+      await requireOwnMultipart(request, admin)
       const url = await presign({ method: 'GET', key: request.key, query: { uploadId: request.uploadId } })
       return { method: 'GET', url }
     }
     case 'completeMultipartUpload': {
-      const upload = requireOwnUpload(request, admin)
-      const total = await uploadedBytes(s3, bucket, request.key, request.uploadId)
+      const upload = await requireOwnMultipart(request, admin)
+      const total = await uploadedBytes(s3, bucket, request.key, request.uploadId).catch((error: unknown) => {
+        if (isNotFound(error) || (error instanceof Error && error.name === 'NoSuchUpload')) {
+          throw new SignError(
+            404,
+            `${upload.fileName} is no longer being uploaded (finished or cancelled); add it again.`,
+          )
+        }
+        throw error
+      })
       if (total > maxImageBytes) {
         await s3.send(
           new AbortMultipartUploadCommand({ Bucket: bucket, Key: request.key, UploadId: request.uploadId }),
@@ -206,7 +220,7 @@ export async function signUploadRequest(
       return { method: 'POST', url }
     }
     case 'abortMultipartUpload': {
-      requireOwnUpload(request, admin)
+      await requireOwnMultipart(request, admin)
       const url = await presign({ method: 'DELETE', key: request.key, query: { uploadId: request.uploadId } })
       return { method: 'DELETE', url }
     }
@@ -224,6 +238,22 @@ function requireOwnUpload({ key, ref }: { key: string; ref: string }, admin: Adm
   const check = verifyUploadRef(ref, admin.id)
   if (!check.ok || check.ref.key !== key) throw new SignError(403, 'That upload was not started by you.')
   return check.ref
+}
+
+// Bindings never change once made, so a part's check needs the database only the first time.
+const boundUploadIds = new Map<string, string>()
+
+/** requireOwnUpload, and the upload id must be the one first signed for this key (see bindUploadId). */
+async function requireOwnMultipart(request: { key: string; ref: string; uploadId: string }, admin: Admin) {
+  const upload = requireOwnUpload(request, admin)
+  const bound = boundUploadIds.get(request.key)
+  if (bound === request.uploadId) return upload
+  if (bound !== undefined || !(await bindUploadId({ ...request, adminId: admin.id }))) {
+    throw new SignError(403, 'That upload id does not belong to this upload.')
+  }
+  if (boundUploadIds.size >= 10_000) boundUploadIds.clear()
+  boundUploadIds.set(request.key, request.uploadId)
+  return upload
 }
 
 /** The bytes S3 holds for a multipart upload so far, over every page of ListParts. */

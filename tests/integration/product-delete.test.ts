@@ -13,6 +13,7 @@ import { headObject } from '~/utils/storage.server'
 import { freePort, sleep, stopPid } from '../../server/processes'
 import { createTestAdmin } from '../support/admins'
 import { makePng } from '../support/images'
+import { runQueuedDeletions } from '../support/jobs'
 import { s3ClientFor, startTestServices } from '../support/services'
 
 describe('deleting a product', () => {
@@ -36,6 +37,7 @@ describe('deleting a product', () => {
       { n: number }[]
     >`select count(*)::int as n from product_images where key in ${getSql()(keys)}`
     expect(rows!.n).toBe(0)
+    await runQueuedDeletions()
     for (const key of keys) expect(await headObject(key)).toBeNull()
     const [pending] = await getSql()<
       { n: number }[]

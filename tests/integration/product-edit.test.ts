@@ -8,6 +8,7 @@ import { submitProductForm } from '~/utils/product-form.server'
 import { altFieldName } from '~/utils/product-schema'
 import { headObject } from '~/utils/storage.server'
 import { createTestAdmin } from '../support/admins'
+import { runQueuedDeletions } from '../support/jobs'
 import { makePng } from '../support/images'
 
 let admin: Admin
@@ -109,6 +110,7 @@ describe('editing a product', () => {
     // The new image left staging for the product's prefix; the removed one is gone from the bucket.
     expect(saved.images[2]!.key).toMatch(new RegExp(`^products/${product.id}/`))
     expect(await headObject(saved.images[2]!.key)).not.toBeNull()
+    await runQueuedDeletions()
     expect(await headObject(removedKey)).toBeNull()
   })
 

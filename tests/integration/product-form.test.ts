@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { ensureAdmin, type Admin } from '~/models/admin.server'
+import type { Admin } from '~/models/admin.server'
 import { getProduct } from '~/models/product.server'
 import { getSql } from '~/utils/db.server'
 import { submitProductForm, type ProductFormResult } from '~/utils/product-form.server'
 import { deleteObjects, headObject, readObjectStart, stagingPrefix } from '~/utils/storage.server'
 import { signUploadRef } from '~/utils/upload-ref.server'
+import { createTestAdmin } from '../support/admins'
+import { runQueuedDeletions } from '../support/jobs'
 import { makeGif, makePng } from '../support/images'
 import { listKeys, listMultipartUploads } from '../support/s3'
 
@@ -13,14 +15,8 @@ let admin: Admin
 let otherAdmin: Admin
 
 beforeAll(async () => {
-  admin = {
-    id: await ensureAdmin({ email: `form-${randomUUID()}@example.com`, password: 'password-123' }),
-    email: '',
-  }
-  otherAdmin = {
-    id: await ensureAdmin({ email: `other-${randomUUID()}@example.com`, password: 'password-123' }),
-    email: '',
-  }
+  admin = await createTestAdmin('form')
+  otherAdmin = await createTestAdmin('other')
 })
 
 function file(bytes: Buffer, name: string, type = 'image/png') {
@@ -69,6 +65,7 @@ describe('the product form without JavaScript', () => {
         contentType: image.contentType,
       })
     }
+    await runQueuedDeletions()
     expect(await listKeys(stagingPrefix(admin.id))).toEqual([])
   })
 

@@ -65,3 +65,21 @@ export function makeGif(width: number, height: number): Buffer {
   b.writeUInt16LE(height, 13 + 6 + 7)
   return Buffer.concat([b, Buffer.from([0x02, 0x02, 0x44, 0x01, 0x00, 0x3b])])
 }
+
+/**
+ * A PNG whose header claims `width` × `height` with next to no pixel data: what a decompression bomb
+ * or a forged header looks like to a checker that reads headers.
+ */
+export function makePngHeader(width: number, height: number): Buffer {
+  const header = Buffer.alloc(13)
+  header.writeUInt32BE(width, 0)
+  header.writeUInt32BE(height, 4)
+  header[8] = 8
+  header[9] = 2
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(Buffer.alloc(64))),
+    chunk('IEND', Buffer.alloc(0)),
+  ])
+}

@@ -1,0 +1,64 @@
+import { Logger, run, runMigrations, type Runner, type TaskList } from 'graphile-worker'
+import { forgetAppliedEdits } from '~/models/product.server'
+import { forgetExpiredSessions } from '~/models/admin.server'
+import { drainStorageDeletions } from '~/models/storage-deletion.server'
+import { cleanupStaging } from '~/utils/cleanup.server'
+import { getSql } from '~/utils/db.server'
+import { getEnv } from '~/utils/env.server'
+import { getS3 } from '~/utils/storage.server'
+import { TASK } from './queue.server'
+
+/**
+ * Scheduled work, run by whichever worker is free; graphile-worker records each cron tick in PostgreSQL,
+ * so with several servers every tick runs once. Deletions also run as soon as a save queues them.
+ */
+export const CRONTAB = [
+  // Retries of deletions S3 refused, with the backoff each row carries.
+  `* * * * * ${TASK.storageDeletions} ?max=1&jobKey=storage-deletions-cron`,
+  `17 * * * * ${TASK.cleanup} ?max=3&jobKey=cleanup`,
+].join('\n')
+
+export const taskList: TaskList = {
+  async [TASK.storageDeletions]() {
+    const run = await drainStorageDeletions()
+    if (run.failed > 0)
+      console.warn(`[worker] storage deletions: ${run.failed} still failing (${run.error}); retrying later`)
+  },
+  async [TASK.cleanup]() {
+    const env = getEnv()
+    const sql = getSql()
+    const olderThanMs = env.STAGING_EXPIRY_DAYS * 86_400_000
+    const staging = await cleanupStaging({ s3: getS3(), bucket: env.S3_BUCKET, sql, olderThanMs })
+    const edits = await forgetAppliedEdits({ sql, olderThanMs })
+    const sessions = await forgetExpiredSessions({ sql })
+    await sql`delete from login_limits where expire is not null and expire < ${Date.now()}`
+    console.log(
+      `[worker] cleanup: ${staging.deletedObjects} staging objects, ${staging.abortedUploads} multipart uploads, ` +
+        `${staging.forgottenUploads} upload records, ${edits} saved-edit keys, ${sessions} expired sessions`,
+    )
+  },
+}
+
+/** Installs or updates graphile-worker's own tables (schema graphile_worker); safe to run at every start. */
+export async function migrateJobQueue(connectionString: string) {
+  await runMigrations({ connectionString, logger: quietLogger })
+}
+
+// graphile-worker's info lines are per job; only its warnings and errors reach the server's log.
+const quietLogger = new Logger(() => (level, message) => {
+  if (level === 'error') console.error(`[worker] ${message}`)
+  else if (level === 'warning') console.warn(`[worker] ${message}`)
+})
+
+/** Starts a worker on the app's database: the web server runs one by default, `npm run worker` runs one alone. */
+export async function startWorker({ concurrency = 2 }: { concurrency?: number } = {}): Promise<Runner> {
+  return run({
+    connectionString: getEnv().DATABASE_URL,
+    concurrency,
+    noHandleSignals: true,
+    pollInterval: 2_000,
+    taskList,
+    crontab: CRONTAB,
+    logger: quietLogger,
+  })
+}

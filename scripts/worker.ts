@@ -1,0 +1,24 @@
+/**
+ * npm run worker
+ * Runs the job worker alone (storage deletions, scheduled cleanup), for a deployment whose web servers
+ * run with RUN_WORKER=false. Any number may run at once. Stops on SIGINT or SIGTERM after the jobs in hand.
+ */
+import { existsSync } from 'node:fs'
+import { startWorker } from '../app/jobs/worker.server'
+import { closeSql } from '../app/utils/db.server'
+import { parseEnv } from '../app/utils/env.server'
+import { connectServices } from '../server/services'
+
+if (existsSync('.env')) process.loadEnvFile('.env')
+const services = await connectServices(parseEnv(process.env), (line) => console.log(`[worker] ${line}`))
+Object.assign(process.env, services.overrides)
+const worker = await startWorker()
+console.log('[worker] running; Ctrl-C stops it')
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, async () => {
+    await worker.stop()
+    await closeSql()
+    await services.stop()
+    process.exit(0)
+  })
+}
