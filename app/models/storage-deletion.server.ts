@@ -32,14 +32,16 @@ export async function processStorageDeletions({
   sql = getSql(),
   s3 = getS3(),
   bucket = getEnv().S3_BUCKET,
-  now = new Date(),
+  now,
 }: { sql?: Sql; s3?: S3Client; bucket?: string; now?: Date } = {}): Promise<DeletionRun> {
+  // The database's clock, the one rows were stamped with (a test may pass another time).
+  const at = now ? sql`${now}::timestamptz` : sql`now()`
   const claimed = await sql<{ key: string }[]>`
     update storage_deletions
-    set next_attempt_at = ${now}::timestamptz + ${CLAIM_SECONDS} * interval '1 second'
+    set next_attempt_at = ${at} + ${CLAIM_SECONDS} * interval '1 second'
     where key in (
       select key from storage_deletions
-      where next_attempt_at <= ${now}
+      where next_attempt_at <= ${at}
       order by requested_at
       limit ${BATCH}
       for update skip locked)
@@ -61,7 +63,7 @@ export async function processStorageDeletions({
       update storage_deletions as d
       set attempts = d.attempts + 1,
           last_error = v.error,
-          next_attempt_at = ${now}::timestamptz
+          next_attempt_at = ${at}
             + least(${MAX_BACKOFF_SECONDS}, 10 * power(2, d.attempts)) * interval '1 second'
       from (values ${sql(outcome.failed.map((f) => [f.key, f.error]))}) as v (key, error)
       where d.key = v.key`

@@ -2,14 +2,24 @@ import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { randomUUID } from 'node:crypto'
-import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
+import {
+  DeleteBucketPolicyCommand,
+  HeadObjectCommand,
+  PutBucketPolicyCommand,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3'
 import postgres from 'postgres'
 import { describe, expect, it } from 'vitest'
 import { deleteProduct, getProduct } from '~/models/product.server'
-import { countPendingDeletions, processStorageDeletions } from '~/models/storage-deletion.server'
+import {
+  countPendingDeletions,
+  drainStorageDeletions,
+  processStorageDeletions,
+} from '~/models/storage-deletion.server'
 import { getSql } from '~/utils/db.server'
 import { submitProductForm } from '~/utils/product-form.server'
-import { headObject } from '~/utils/storage.server'
+import { getEnv } from '~/utils/env.server'
+import { getS3, headObject } from '~/utils/storage.server'
 import { freePort, sleep, stopPid } from '../../server/processes'
 import { createTestAdmin } from '../support/admins'
 import { makePng } from '../support/images'
@@ -37,6 +47,8 @@ describe('deleting a product', () => {
       { n: number }[]
     >`select count(*)::int as n from product_images where key in ${getSql()(keys)}`
     expect(rows!.n).toBe(0)
+    // The admin's request only queued them: S3 is not asked while the admin waits.
+    for (const key of keys) expect(await headObject(key)).not.toBeNull()
     await runQueuedDeletions()
     for (const key of keys) expect(await headObject(key)).toBeNull()
     const [pending] = await getSql()<
@@ -44,6 +56,45 @@ describe('deleting a product', () => {
     >`select count(*)::int as n from storage_deletions where key in ${getSql()(keys)}`
     expect(pending!.n).toBe(0)
     expect(await deleteProduct({ productId: created.productId })).toBe(false)
+  })
+
+  it('forgets each key S3 deleted even when S3 refuses others in the same batch', async () => {
+    const s3 = getS3()
+    const bucket = getEnv().S3_BUCKET
+    const locked = `locked-${randomUUID()}/`
+    const keys = [`${locked}kept.png`, `products/${randomUUID()}/gone.png`]
+    for (const key of keys)
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: makePng(2, 2) }))
+    // S3 refuses to delete anything under `locked`, as a bucket policy or object lock would.
+    await s3.send(
+      new PutBucketPolicyCommand({
+        Bucket: bucket,
+        Policy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Deny',
+              Principal: '*',
+              Action: 's3:DeleteObject',
+              Resource: `arn:aws:s3:::${bucket}/${locked}*`,
+            },
+          ],
+        }),
+      }),
+    )
+    const sql = getSql()
+    try {
+      await sql`insert into storage_deletions ${sql(keys.map((key) => ({ key })))}`
+      await drainStorageDeletions()
+      const rows = await sql<{ key: string; attempts: number; lastError: string }[]>`
+        select key, attempts, last_error as "lastError" from storage_deletions where key in ${sql(keys)}`
+      expect(rows).toEqual([{ key: keys[0], attempts: 1, lastError: expect.stringMatching(/^AccessDenied/) }])
+      expect(await headObject(keys[1]!)).toBeNull()
+      expect(await headObject(keys[0]!)).not.toBeNull()
+    } finally {
+      await s3.send(new DeleteBucketPolicyCommand({ Bucket: bucket }))
+      await sql`delete from storage_deletions where key = ${keys[0]!}`
+    }
   })
 
   it('keeps the deletion while S3 is down and finishes it once S3 is back', async () => {
