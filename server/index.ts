@@ -8,6 +8,7 @@ import express from 'express'
 import { parseEnv } from '../app/utils/env.server'
 import { closeSql } from '../app/utils/db.server'
 import { isAllowedMutationOrigin } from '../app/utils/origin'
+import { limitRequestBodies } from './body-limits'
 import { applySecurity, parseTrustProxy } from './security'
 import { prepareServices } from './services'
 
@@ -63,7 +64,17 @@ app.use((req, res, next) => {
     .type('text/plain')
     .send('Cross-origin request refused: this form only accepts posts from its own site.')
 })
+limitRequestBodies(app)
 const server = http.createServer(app)
+// A no-JavaScript form may carry the largest allowed upload over a slow link: the whole request may take
+// that long. A connection silent for SOCKET_IDLE_MS is dropped (its upload is then aborted and freed).
+const SLOW_LINK_BYTES_PER_SECOND = 1024 * 1024
+const SOCKET_IDLE_MS = 30_000
+server.requestTimeout = Math.max(
+  300_000,
+  Math.ceil((env.MAX_IMAGES_PER_PRODUCT * env.MAX_IMAGE_BYTES) / SLOW_LINK_BYTES_PER_SECOND) * 1000,
+)
+server.timeout = SOCKET_IDLE_MS
 
 const vite = production
   ? undefined

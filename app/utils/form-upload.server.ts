@@ -96,19 +96,30 @@ export async function parseImageForm(
     )
   })
 
+  const body = Readable.fromWeb(request.body as NodeWebStream<Uint8Array>, {
+    highWaterMark: STREAM_HIGH_WATER_MARK,
+  })
   try {
     await new Promise<void>((resolve, reject) => {
-      parser.on('close', resolve)
-      parser.on('error', reject)
-      const body = Readable.fromWeb(request.body as NodeWebStream<Uint8Array>, {
-        highWaterMark: STREAM_HIGH_WATER_MARK,
+      // A dropped connection (tab closed, network lost, idle timeout) ends the parser at once, and with
+      // it the file being streamed: its multipart upload is aborted and its part buffers let go.
+      const fail = (error: unknown) => {
+        parser.destroy(error instanceof Error ? error : new Error(String(error)))
+        body.destroy()
+        reject(error instanceof Error ? error : new Error('The connection was closed.'))
+      }
+      if (request.signal.aborted) return fail(new Error('The connection was closed.'))
+      request.signal.addEventListener('abort', () => fail(new Error('The connection was closed.')), {
+        once: true,
       })
-      body.on('error', reject)
+      parser.on('close', resolve)
+      parser.on('error', fail)
+      body.on('error', fail)
       body.pipe(parser)
     })
   } catch (error) {
-    // A broken body: the files still streaming end with it; their staging objects expire by lifecycle.
-    for (const task of tasks) task.catch(() => {})
+    // The file being streamed fails with the parser; wait for its abort before answering.
+    await Promise.allSettled(tasks)
     throw error
   }
   await Promise.all(tasks)

@@ -208,15 +208,19 @@ export async function streamToS3(
   }
 }
 
-/** Re-chunks a byte stream into parts of exactly `size` bytes (the last may be shorter), reusing pooled buffers. */
+/**
+ * Re-chunks a byte stream into parts of exactly `size` bytes (the last may be shorter), reusing pooled
+ * buffers. A part buffer is taken only once a whole part has arrived: a small file is held in the
+ * chunks it came in, so twenty small files never pin twenty part buffers.
+ */
 async function* partsOf(
   source: AsyncIterator<Uint8Array>,
   size: number,
   maxBytes: number,
   pool: Uint8Array[],
 ) {
-  let buffer = pool.pop() ?? new Uint8Array(size)
-  let filled = 0
+  let pending: Uint8Array[] = []
+  let pendingBytes = 0
   let total = 0
   for (;;) {
     const next = await source.next()
@@ -224,20 +228,28 @@ async function* partsOf(
     const chunk = next.value
     total += chunk.length
     if (total > maxBytes) throw new ObjectTooLargeError(`larger than ${maxBytes} bytes`)
-    let offset = 0
-    while (offset < chunk.length) {
-      const n = Math.min(size - filled, chunk.length - offset)
-      buffer.set(chunk.subarray(offset, offset + n), filled)
-      filled += n
-      offset += n
-      if (filled === size) {
-        yield buffer
-        buffer = pool.pop() ?? new Uint8Array(size)
-        filled = 0
+    pending.push(chunk)
+    pendingBytes += chunk.length
+    while (pendingBytes >= size) {
+      const part = pool.pop() ?? new Uint8Array(size)
+      let filled = 0
+      while (filled < size) {
+        const head = pending[0]!
+        const n = Math.min(size - filled, head.length)
+        part.set(head.subarray(0, n), filled)
+        filled += n
+        if (n === head.length) pending.shift()
+        else pending[0] = head.subarray(n)
       }
+      pendingBytes -= size
+      yield part
     }
   }
-  if (filled > 0) yield buffer.subarray(0, filled)
+  if (pendingBytes > 0) {
+    const last = Buffer.concat(pending, pendingBytes)
+    pending = []
+    yield new Uint8Array(last.buffer, last.byteOffset, last.byteLength)
+  }
 }
 
 /** Reads an iterator to its end, discarding what it yields. */

@@ -1,0 +1,107 @@
+import { beforeAll, describe, expect, it } from 'vitest'
+import type { Admin } from '~/models/admin.server'
+import { parseImageForm } from '~/utils/form-upload.server'
+import { getUploadLimits } from '~/utils/product-form.server'
+import { stagingPrefix } from '~/utils/storage.server'
+import { createTestAdmin } from '../support/admins'
+import { makePng } from '../support/images'
+import { listMultipartUploads } from '../support/s3'
+
+let admin: Admin
+beforeAll(async () => {
+  admin = await createTestAdmin('dropped')
+})
+
+const MiB = 1024 * 1024
+const boundary = 'dropped-connection-boundary'
+
+/**
+ * A no-JavaScript form whose one image is 20 MiB, sent 1 MiB at a time until `sentBytes`, after which
+ * the body does what a dropped connection does: `how` is 'abort' (the client went away: the request's
+ * signal fires) or 'error' (the body stream breaks).
+ */
+function droppingRequest(sentBytes: number, how: 'abort' | 'error') {
+  const controller = new AbortController()
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\nHalf a chair\r\n` +
+      `--${boundary}\r\nContent-Disposition: form-data; name="images"; filename="huge.png"\r\nContent-Type: image/png\r\n\r\n`,
+  )
+  const png = makePng(64, 64, { padTo: 20 * MiB })
+  let offset = 0
+  let dropped!: () => void
+  const droppedNow = new Promise<void>((resolve) => (dropped = resolve))
+  const body = new ReadableStream<Uint8Array>({
+    start(stream) {
+      stream.enqueue(new Uint8Array(head))
+    },
+    async pull(stream) {
+      if (offset >= sentBytes) {
+        dropped()
+        // The network goes quiet; then the connection is gone.
+        await new Promise((resolve) => setTimeout(resolve, 50))
+        if (how === 'abort') controller.abort()
+        else stream.error(new Error('socket hang up'))
+        return
+      }
+      stream.enqueue(new Uint8Array(png.subarray(offset, offset + MiB)))
+      offset += MiB
+    },
+  })
+  const request = new Request('http://localhost/products/new', {
+    method: 'POST',
+    headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}` },
+    body,
+    signal: controller.signal,
+    duplex: 'half',
+  } as RequestInit)
+  return { request, droppedNow }
+}
+
+describe('a no-JavaScript upload whose connection drops', () => {
+  for (const how of ['abort', 'error'] as const) {
+    it(`ends its parser and aborts its multipart upload (${how === 'abort' ? 'client gone' : 'stream broken'})`, async () => {
+      // 14 MiB: two parts are in S3 or on their way, so a multipart upload has been started.
+      const { request, droppedNow } = droppingRequest(14 * MiB, how)
+      const parsing = parseImageForm(request, {
+        adminId: admin.id,
+        fileField: 'images',
+        limits: getUploadLimits(),
+      })
+      await droppedNow
+      await expect(parsing).rejects.toThrow()
+      expect(await listMultipartUploads(stagingPrefix(admin.id))).toEqual([])
+    })
+  }
+})
+
+describe('part buffers', () => {
+  it('are taken only as a file needs them: twenty tiny files in flight do not pin twenty parts', async () => {
+    const { streamToS3, newStagingKey, STREAM_PART_BYTES } = await import('~/utils/storage.server')
+    const release: (() => void)[] = []
+    // Twenty uploads, each with its first kilobyte in and the rest not yet arrived.
+    const sources = Array.from({ length: 20 }, () => {
+      let step = 0
+      return {
+        async next(): Promise<IteratorResult<Uint8Array>> {
+          step += 1
+          if (step === 1) return { done: false, value: new Uint8Array(makePng(8, 8)) }
+          await new Promise<void>((resolve) => release.push(resolve))
+          return { done: true, value: undefined }
+        },
+      }
+    })
+    const before = process.memoryUsage().arrayBuffers
+    const uploads = sources.map((source) =>
+      streamToS3({
+        source,
+        maxBytes: 1024 * 1024,
+        inspect: () => ({ key: newStagingKey(admin.id, 'image/png'), contentType: 'image/png' }),
+      }),
+    )
+    while (release.length < 20) await new Promise((resolve) => setImmediate(resolve))
+    const held = process.memoryUsage().arrayBuffers - before
+    release.forEach((go) => go())
+    await Promise.all(uploads)
+    expect(held).toBeLessThan(2 * STREAM_PART_BYTES)
+  })
+})
