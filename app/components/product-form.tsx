@@ -13,8 +13,8 @@ export interface ProductFormImage {
   ref: string
   fileName: string
   previewUrl: string
-  width: number
-  height: number
+  width: number | null
+  height: number | null
 }
 
 export interface ProductFormProps {
@@ -164,8 +164,8 @@ export function ProductForm({
                 <img
                   src={image.previewUrl}
                   alt={`Uploaded image ${i + 1}: ${image.fileName}`}
-                  width={image.width}
-                  height={image.height}
+                  width={image.width ?? undefined}
+                  height={image.height ?? undefined}
                 />
                 <div>{image.fileName}</div>
                 <label>

@@ -7,6 +7,7 @@ import {
 import { Link, useActionData, useLoaderData } from '@remix-run/react'
 import { ProductForm } from '~/components/product-form'
 import { requireProduct } from '~/models/product.server'
+import { UNAVAILABLE, unavailableService, withDeadline } from '~/utils/availability.server'
 import { requireAdmin, requireSameOrigin } from '~/utils/auth.server'
 import { loadEditForm, submitProductEdit } from '~/utils/product-edit.server'
 import { getUploaderSettings } from '~/utils/product-form.server'
@@ -24,10 +25,20 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 export async function action({ request, params }: ActionFunctionArgs) {
   requireSameOrigin(request)
   const admin = await requireAdmin(request)
-  const product = await requireProduct(params.productId)
+  const product = await requireProductWhileAvailable(params.productId)
   const result = await submitProductEdit(request, admin, product)
   if (result.ok) return redirect(`/products/${product.id}`)
   return result.state
+}
+
+/** The product, or a 503 page saying the database is not answering (never a hang or a 500). */
+function requireProductWhileAvailable(productId: string | undefined) {
+  return withDeadline(requireProduct(productId), 10_000, () => {
+    throw new Response(UNAVAILABLE.database, { status: 503, statusText: 'Service unavailable' })
+  }).catch((error: unknown) => {
+    if (unavailableService(error) !== 'database') throw error
+    throw new Response(UNAVAILABLE.database, { status: 503, statusText: 'Service unavailable' })
+  })
 }
 
 export default function EditProduct() {

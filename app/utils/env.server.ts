@@ -68,6 +68,8 @@ export const EnvSchema = z.object({
     .default(DEFAULT_MULTIPART_THRESHOLD_BYTES),
   UPLOAD_CONCURRENCY: z.coerce.number().int().min(1).max(20).default(DEFAULT_UPLOAD_CONCURRENCY),
   STAGING_EXPIRY_DAYS: z.coerce.number().int().min(1).default(1),
+  /** A submit that S3 or PostgreSQL keeps waiting this long comes back as the form, with a message. */
+  SUBMIT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(120).default(25),
   /** The web server runs a job worker too; `false` when `npm run worker` runs them apart. */
   RUN_WORKER: z
     .enum(['true', 'false', '1', '0'])

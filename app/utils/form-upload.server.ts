@@ -42,10 +42,22 @@ class DimensionsError extends Error {}
  */
 export async function parseImageForm(
   request: Request,
-  { adminId, fileField, limits }: { adminId: number; fileField: string; limits: UploadLimits },
+  {
+    adminId,
+    fileField,
+    limits,
+    onFormData,
+  }: {
+    adminId: number
+    fileField: string
+    limits: UploadLimits
+    /** Gets the form's fields as they arrive, to give them back if the upload cannot finish. */
+    onFormData?: (formData: FormData) => void
+  },
 ): Promise<ParsedImageForm> {
   if (!request.body) throw new TypeError('The form has no body.')
   const formData = new FormData()
+  onFormData?.(formData)
   const slots: ({ image: StagedImage } | { error: string })[] = []
   const formErrors: string[] = []
   const tasks: Promise<void>[] = []

@@ -17,7 +17,9 @@ import {
   submittedIdempotencyKey,
   submittedValues,
   tooManyImages,
+  whileAvailable,
   type KeptImage,
+  type SubmitProgress,
 } from './product-form.server'
 import {
   altFieldName,
@@ -82,11 +84,31 @@ export async function submitProductEdit(
   admin: Admin,
   product: Product,
 ): Promise<EditResult> {
-  const read = await readSubmission(request, admin)
-  if (!read.ok)
-    return { ok: false, state: { ...(await loadEditForm(product)), errors: { images: [read.error] } } }
-  const { formData, staged, imageErrors } = read.submission
+  const progress: SubmitProgress = {}
+  return whileAvailable(
+    progress,
+    admin,
+    saveProductEdit(request, admin, product, progress),
+    async (formData, errors, images) => {
+      const { order, altTexts, removed, version, idempotencyKey, values } = readEditForm(formData, product)
+      return {
+        ok: false,
+        state: {
+          ...(await loadEditForm(product)),
+          values,
+          version: Number.isInteger(version) ? version : product.version,
+          idempotencyKey,
+          existing: await existingImages(product, { order, altTexts, removed }),
+          images,
+          errors,
+        },
+      }
+    },
+  )
+}
 
+/** The edit form's own fields as submitted: the saved images' order, alt texts and removals, and the rest. */
+function readEditForm(formData: FormData, product: Product) {
   const known = new Set(product.images.map((image) => image.id))
   const order = [...new Set(formData.getAll(FORM_FIELDS.imageId).map(String))].filter((id) => known.has(id))
   const removed = new Set(
@@ -98,7 +120,20 @@ export async function submitProductEdit(
   const altTexts = new Map(order.map((id) => [id, String(formData.get(altFieldName(id)) ?? '').trim()]))
   const version = Number(formData.get(FORM_FIELDS.version))
   const idempotencyKey = submittedIdempotencyKey(formData) ?? newIdempotencyKey()
-  const values = submittedValues(formData)
+  return { order, removed, altTexts, version, idempotencyKey, values: submittedValues(formData) }
+}
+
+async function saveProductEdit(
+  request: Request,
+  admin: Admin,
+  product: Product,
+  progress: SubmitProgress,
+): Promise<EditResult> {
+  const read = await readSubmission(request, admin, progress)
+  if (!read.ok)
+    return { ok: false, state: { ...(await loadEditForm(product)), errors: { images: [read.error] } } }
+  const { formData, staged, imageErrors } = read.submission
+  const { order, removed, altTexts, version, idempotencyKey, values } = readEditForm(formData, product)
   // The form as submitted; the image previews are signed only for what the overrides leave out.
   const state = async ({
     existing,

@@ -14,14 +14,22 @@ import { FORM_FIELDS, isUuid, ProductFieldsSchema, type ProductFieldErrors } fro
 import { checkStagedUpload, type StagedImage } from './staged-image.server'
 import { presignedViewUrl } from './storage.server'
 import { verifyUploadRef } from './upload-ref.server'
+import {
+  checkServices,
+  UNAVAILABLE,
+  unavailableService,
+  withDeadline,
+  type Service,
+} from './availability.server'
 import { formatBytes, type UploaderSettings, type UploadLimits } from './upload-limits'
 
 export interface KeptImage {
   ref: string
   fileName: string
   previewUrl: string
-  width: number
-  height: number
+  /** Unknown when storage could not be asked (the form came back because it did not answer). */
+  width: number | null
+  height: number | null
 }
 
 /** A key for one product form; the page carries it in a hidden input through every submit. */
@@ -72,9 +80,17 @@ export interface Submission {
  * goes) and checks every image reference that is not ticked for removal (HMAC, owner, expiry, then the
  * object itself). Returns a user-facing error instead when the request itself cannot be read.
  */
+/** How far a submit got: what it read so far and what it waits for, to answer if it cannot finish. */
+export interface SubmitProgress {
+  formData?: FormData
+  /** Images of this form checked and staged so far. */
+  staged?: CheckedImage[]
+}
+
 export async function readSubmission(
   request: Request,
   admin: Admin,
+  progress: SubmitProgress = {},
 ): Promise<{ ok: true; submission: Submission } | { ok: false; error: string }> {
   const limits = getUploadLimits()
   const declared = Number(request.headers.get('Content-Length') ?? 0)
@@ -95,14 +111,17 @@ export async function readSubmission(
         adminId: admin.id,
         fileField: FORM_FIELDS.images,
         limits,
+        onFormData: (form) => (progress.formData = form),
       }))
     } catch (error) {
+      if (unavailableService(error)) throw error
       console.error('Could not parse a product form', error)
       return { ok: false, error: 'The form could not be read; please submit it again.' }
     }
   } else {
     try {
       formData = await request.formData()
+      progress.formData = formData
     } catch {
       // Not a form at all (text/plain, JSON, a body that does not match its Content-Type).
       return { ok: false, error: 'The form could not be read; please submit it again.' }
@@ -136,7 +155,8 @@ export async function readSubmission(
       kept.push(check)
     }
   }
-  return { ok: true, submission: { formData, staged: [...kept, ...uploaded], imageErrors } }
+  progress.staged = [...kept, ...uploaded]
+  return { ok: true, submission: { formData, staged: progress.staged, imageErrors } }
 }
 
 /** The text fields as submitted, for re-rendering the form. */
@@ -166,7 +186,77 @@ export function tooManyImages(count: number) {
  * uploading again. Nothing is written unless everything is valid.
  */
 export async function submitProductForm(request: Request, admin: Admin): Promise<ProductFormResult> {
-  const read = await readSubmission(request, admin)
+  const progress: SubmitProgress = {}
+  return whileAvailable(
+    progress,
+    admin,
+    saveProductForm(request, admin, progress),
+    (formData, errors, images) =>
+      failure(
+        { ...submittedValues(formData), idempotencyKey: submittedIdempotencyKey(formData) ?? '' },
+        errors,
+        images,
+      ),
+  )
+}
+
+/**
+ * `work`, unless S3 or PostgreSQL fails or keeps it waiting past SUBMIT_TIMEOUT_SECONDS: then the form
+ * as far as it was read, built by `giveBack`, with a message naming the service that did not answer and
+ * every image kept (those checked already, and every reference the form carried). A save that lands
+ * after the answer is found again by the form's idempotency key when the admin resubmits.
+ */
+export async function whileAvailable<T>(
+  progress: SubmitProgress,
+  admin: Admin,
+  work: Promise<T>,
+  giveBack: (formData: FormData, errors: ProductFieldErrors, images: KeptImage[]) => Promise<T>,
+): Promise<T> {
+  const answer = async (service: Service) => {
+    const formData = progress.formData ?? new FormData()
+    const checked = progress.staged ?? []
+    const known = new Set(checked.map((c) => c.ref))
+    const others = formData
+      .getAll(FORM_FIELDS.keptImage)
+      .map(String)
+      .filter((token) => !known.has(token))
+      .flatMap((token) => {
+        const verified = verifyUploadRef(token, admin.id)
+        return verified.ok ? [{ token, ref: verified.ref }] : []
+      })
+    const images = [
+      ...(await keptImages(checked)),
+      ...(await Promise.all(
+        others.map(async ({ token, ref }) => ({
+          ref: token,
+          fileName: ref.fileName,
+          previewUrl: await presignedViewUrl(ref.key),
+          width: null,
+          height: null,
+        })),
+      )),
+    ]
+    return giveBack(formData, { images: [UNAVAILABLE[service]] }, images)
+  }
+  try {
+    return await withDeadline(work, getEnv().SUBMIT_TIMEOUT_SECONDS * 1000, async () => {
+      const status = await checkServices()
+      return answer(status.database === 'unavailable' ? 'database' : 'storage')
+    })
+  } catch (error) {
+    const service = unavailableService(error)
+    if (!service) throw error
+    console.error(`A submit found ${service} unavailable`, error)
+    return answer(service)
+  }
+}
+
+async function saveProductForm(
+  request: Request,
+  admin: Admin,
+  progress: SubmitProgress,
+): Promise<ProductFormResult> {
+  const read = await readSubmission(request, admin, progress)
   if (!read.ok) return failure({}, { images: [read.error] }, [])
   const { formData, staged: images, imageErrors } = read.submission
 
@@ -226,8 +316,9 @@ export function keptImages(images: CheckedImage[]): Promise<KeptImage[]> {
 async function failure(
   values: Partial<ProductFormFailure['values']>,
   errors: ProductFieldErrors,
-  images: CheckedImage[],
+  images: CheckedImage[] | KeptImage[],
 ): Promise<{ ok: false } & ProductFormFailure> {
+  const kept = images.map((image) => ('image' in image ? null : image))
   return {
     ok: false,
     values: {
@@ -237,6 +328,6 @@ async function failure(
       idempotencyKey: values.idempotencyKey ?? '',
     },
     errors,
-    images: await keptImages(images),
+    images: kept.every((image) => image !== null) ? kept : await keptImages(images as CheckedImage[]),
   }
 }

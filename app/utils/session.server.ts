@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { createSessionStorage } from '@remix-run/node'
+import { unavailableService, withDeadline } from './availability.server'
 import { getSql } from './db.server'
 import { getEnv } from './env.server'
 
@@ -13,6 +14,23 @@ type FlashData = { error: string }
 const tokenHash = (token: string) => createHash('sha256').update(token).digest('base64url')
 
 let storage: ReturnType<typeof createAdminSessionStorage> | undefined
+
+/** How long a session read may wait for the database before the outage fallback answers. */
+const READ_DEADLINE_MS = 3_000
+/**
+ * While the database is down nothing can be revoked, so a session this server verified within the last
+ * OUTAGE_GRACE_MS stays good until it answers again: an admin mid-form gets the form back, not a 500.
+ */
+const OUTAGE_GRACE_MS = 60_000
+const recentlyVerified = new Map<string, { data: SessionData; at: number }>()
+
+async function readSession(id: string): Promise<SessionData | null> {
+  const [row] = await getSql()<{ adminId: number; email: string }[]>`
+    select a.id as "adminId", a.email
+    from admin_sessions s join admins a on a.id = s.admin_id
+    where s.id = ${id} and s.expires_at > now() and a.disabled_at is null`
+  return row ? { adminId: Number(row.adminId), email: row.email } : null
+}
 
 /**
  * Sessions live in PostgreSQL (`admin_sessions`); the cookie carries only a random token signed with
@@ -43,15 +61,32 @@ function createAdminSessionStorage() {
       return token
     },
     async readData(token) {
-      const [row] = await getSql()<{ adminId: number; email: string }[]>`
-        select a.id as "adminId", a.email
-        from admin_sessions s join admins a on a.id = s.admin_id
-        where s.id = ${tokenHash(token)} and s.expires_at > now() and a.disabled_at is null`
-      return row ? { adminId: Number(row.adminId), email: row.email } : null
+      const id = tokenHash(token)
+      const outage = () => {
+        const recent = recentlyVerified.get(id)
+        if (recent && Date.now() - recent.at < OUTAGE_GRACE_MS) return recent.data
+        return null
+      }
+      try {
+        let late = false
+        const data = await withDeadline(readSession(id), READ_DEADLINE_MS, () => {
+          late = true
+          return outage()
+        })
+        if (late) return data
+        if (recentlyVerified.size >= 10_000) recentlyVerified.clear()
+        if (data) recentlyVerified.set(id, { data, at: Date.now() })
+        else recentlyVerified.delete(id)
+        return data
+      } catch (error) {
+        if (unavailableService(error) === 'database') return outage()
+        throw error
+      }
     },
     // A session's only data is its admin, fixed at sign-in; flash messages are not kept server-side.
     async updateData() {},
     async deleteData(token) {
+      recentlyVerified.delete(tokenHash(token))
       await getSql()`delete from admin_sessions where id = ${tokenHash(token)}`
     },
   })

@@ -38,8 +38,10 @@ export function createS3Client(settings: S3Settings): S3Client {
     // that not every S3 engine accepts.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    // A socket silent this long is dead: no S3 call may hang a request or a transaction for ever.
-    requestHandler: { connectionTimeout: 5_000, requestTimeout: 60_000 },
+    // A socket silent this long is dead, and a request is tried twice at most: a stalled S3 costs a
+    // submit about 30 s before the admin hears so (SUBMIT_TIMEOUT_SECONDS answers sooner still).
+    requestHandler: { connectionTimeout: 3_000, requestTimeout: 15_000 },
+    maxAttempts: 2,
   })
   if (new URL(settings.endpoint).protocol === 'http:') {
     // Over HTTPS the SDK already signs UNSIGNED-PAYLOAD; over plain HTTP (the local engine) it would
