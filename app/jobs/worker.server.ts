@@ -1,4 +1,5 @@
 import { Logger, run, runMigrations, type Runner, type TaskList } from 'graphile-worker'
+import pg from 'pg'
 import { forgetAppliedEdits } from '~/models/product.server'
 import { forgetExpiredSessions } from '~/models/admin.server'
 import { drainStorageDeletions } from '~/models/storage-deletion.server'
@@ -50,15 +51,37 @@ const quietLogger = new Logger(() => (level, message) => {
   else if (level === 'warning') console.warn(`[worker] ${message}`)
 })
 
-/** Starts a worker on the app's database: the web server runs one by default, `npm run worker` runs one alone. */
-export async function startWorker({ concurrency = 2 }: { concurrency?: number } = {}): Promise<Runner> {
-  return run({
-    connectionString: getEnv().DATABASE_URL,
-    concurrency,
-    noHandleSignals: true,
-    pollInterval: 2_000,
-    taskList,
-    crontab: CRONTAB,
-    logger: quietLogger,
-  })
+export interface Worker {
+  /** Finishes the jobs in hand, then closes the worker's connections (before the database stops). */
+  stop(): Promise<void>
+}
+
+/**
+ * Starts a worker on the app's database: the web server runs one by default, `npm run worker` runs one
+ * alone. Its connection pool is ours, so that a database going away is logged, never a crash.
+ */
+export async function startWorker({ concurrency = 2 }: { concurrency?: number } = {}): Promise<Worker> {
+  const pool = new pg.Pool({ connectionString: getEnv().DATABASE_URL, max: concurrency + 2 })
+  pool.on('error', (error) => console.warn(`[worker] database connection lost: ${error.message}`))
+  let runner: Runner
+  try {
+    runner = await run({
+      pgPool: pool,
+      concurrency,
+      noHandleSignals: true,
+      pollInterval: 2_000,
+      taskList,
+      crontab: CRONTAB,
+      logger: quietLogger,
+    })
+  } catch (error) {
+    await pool.end()
+    throw error
+  }
+  return {
+    async stop() {
+      await runner.stop()
+      await pool.end()
+    },
+  }
 }
