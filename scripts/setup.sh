@@ -36,10 +36,6 @@ if ! npm exec --offline -- node -e 'process.exit(Number(process.versions.node.sp
   exit 1
 fi
 
-if [ ! -f .env ]; then
-  # A secret of this machine's own: development never signs cookies with one everybody knows.
-  secret="$(npm exec --offline -- node -e 'console.log(require("node:crypto").randomBytes(32).toString("base64url"))')"
-  sed "s|^SESSION_SECRET=.*|SESSION_SECRET=${secret}|" .env.example > .env
-  echo "Created .env from .env.example, with a freshly generated SESSION_SECRET (local defaults, works offline)."
-fi
+# .env from .env.example, with a SESSION_SECRET of this machine's own (an existing .env is left alone).
+npm exec --offline -- tsx scripts/create-env.ts
 echo "Ready: Node ${project_node} for the project's scripts."
