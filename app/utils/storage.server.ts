@@ -210,10 +210,13 @@ export async function streamToS3(
   }
 }
 
+/** Below this many bytes a file is held in the chunks it came in; past it, it gets a part buffer. */
+const SMALL_FILE_BYTES = 1024 * 1024
+
 /**
  * Re-chunks a byte stream into parts of exactly `size` bytes (the last may be shorter), reusing pooled
- * buffers. A part buffer is taken only once a whole part has arrived: a small file is held in the
- * chunks it came in, so twenty small files never pin twenty part buffers.
+ * buffers. A file takes a part buffer only once it passes SMALL_FILE_BYTES, so twenty small files never
+ * pin twenty part buffers; past that, each chunk is copied into the part as it arrives and let go.
  */
 async function* partsOf(
   source: AsyncIterator<Uint8Array>,
@@ -221,36 +224,40 @@ async function* partsOf(
   maxBytes: number,
   pool: Uint8Array[],
 ) {
-  let pending: Uint8Array[] = []
-  let pendingBytes = 0
+  let small: Uint8Array[] = []
+  let part: Uint8Array | null = null
+  let filled = 0
   let total = 0
   for (;;) {
     const next = await source.next()
     if (next.done) break
-    const chunk = next.value
-    total += chunk.length
+    total += next.value.length
     if (total > maxBytes) throw new ObjectTooLargeError(`larger than ${maxBytes} bytes`)
-    pending.push(chunk)
-    pendingBytes += chunk.length
-    while (pendingBytes >= size) {
-      const part = pool.pop() ?? new Uint8Array(size)
-      let filled = 0
-      while (filled < size) {
-        const head = pending[0]!
-        const n = Math.min(size - filled, head.length)
-        part.set(head.subarray(0, n), filled)
-        filled += n
-        if (n === head.length) pending.shift()
-        else pending[0] = head.subarray(n)
-      }
-      pendingBytes -= size
-      yield part
+    if (!part) {
+      small.push(next.value)
+      if (total < SMALL_FILE_BYTES) continue
     }
+    for (const chunk of part ? [next.value] : small) {
+      let offset = 0
+      while (offset < chunk.length) {
+        part ??= pool.pop() ?? new Uint8Array(size)
+        const n = Math.min(size - filled, chunk.length - offset)
+        part.set(chunk.subarray(offset, offset + n), filled)
+        filled += n
+        offset += n
+        if (filled === size) {
+          yield part
+          part = pool.pop() ?? new Uint8Array(size)
+          filled = 0
+        }
+      }
+    }
+    small = []
   }
-  if (pendingBytes > 0) {
-    const last = Buffer.concat(pending, pendingBytes)
-    pending = []
-    yield new Uint8Array(last.buffer, last.byteOffset, last.byteLength)
+  if (part && filled > 0) yield part.subarray(0, filled)
+  else if (!part && total > 0) {
+    const whole = Buffer.concat(small, total)
+    yield new Uint8Array(whole.buffer, whole.byteOffset, whole.byteLength)
   }
 }
 

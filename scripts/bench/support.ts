@@ -24,6 +24,22 @@ export async function startBenchApp(extraEnv: Record<string, string>): Promise<B
     await services.stop()
     throw error
   })
+  return { services, app, cookie: await signInTo(app) }
+}
+
+/** Another app server on the same services, fresh (for first-request costs), with its session cookie. */
+export async function startAnotherApp(ctx: BenchContext, extraEnv: Record<string, string>) {
+  const port = await freePort()
+  const app = await startAppServer({
+    ...ctx.services.env,
+    ...extraEnv,
+    PORT: String(port),
+    APP_ORIGIN: `http://localhost:${port}`,
+  })
+  return { app, cookie: await signInTo(app) }
+}
+
+async function signInTo(app: AppServer) {
   const login = await fetch(`${app.url}/login`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: app.url },
@@ -32,7 +48,7 @@ export async function startBenchApp(extraEnv: Record<string, string>): Promise<B
   })
   const cookie = login.headers.get('set-cookie')?.split(';')[0]
   if (!cookie) throw new Error(`sign-in failed with ${login.status}`)
-  return { services, app, cookie }
+  return cookie
 }
 
 /** Samples a process's resident memory until stopped; reports the peak. */

@@ -28,15 +28,24 @@ function chunk(type: string, data: Buffer) {
 export function makePng(
   width: number,
   height: number,
-  { rgb = [40, 120, 200] as [number, number, number], padTo = 0 } = {},
+  {
+    rgb = [40, 120, 200] as [number, number, number],
+    padTo = 0,
+    bitDepth = 8 as 8 | 16,
+    colourType = 2 as 2 | 6,
+  } = {},
 ): Buffer {
   const header = Buffer.alloc(13)
   header.writeUInt32BE(width, 0)
   header.writeUInt32BE(height, 4)
-  header[8] = 8 // bit depth
-  header[9] = 2 // truecolour
-  const row = Buffer.alloc(1 + width * 3)
-  for (let x = 0; x < width; x++) row.set(rgb, 1 + x * 3)
+  header[8] = bitDepth
+  header[9] = colourType // 2: truecolour, 6: truecolour with alpha
+  const channels = colourType === 6 ? 4 : 3
+  const sample = bitDepth / 8
+  const pixel = Buffer.alloc(channels * sample, 0xff)
+  for (let c = 0; c < 3; c++) pixel.fill(rgb[c]!, c * sample, (c + 1) * sample)
+  const row = Buffer.alloc(1 + width * channels * sample)
+  for (let x = 0; x < width; x++) pixel.copy(row, 1 + x * pixel.length)
   const raw = Buffer.concat(Array.from({ length: height }, () => row))
   const parts = [
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
