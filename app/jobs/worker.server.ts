@@ -62,7 +62,9 @@ export interface Worker {
  */
 export async function startWorker({ concurrency = 2 }: { concurrency?: number } = {}): Promise<Worker> {
   const pool = new pg.Pool({ connectionString: getEnv().DATABASE_URL, max: concurrency + 2 })
-  pool.on('error', (error) => console.warn(`[worker] database connection lost: ${error.message}`))
+  const lost = (error: Error) => console.warn(`[worker] database connection lost: ${error.message}`)
+  pool.on('error', lost)
+  pool.on('connect', (client) => client.on('error', lost))
   let runner: Runner
   try {
     runner = await run({

@@ -16,6 +16,13 @@ export interface AdminListing extends Admin {
 
 const normalize = (email: string) => email.trim().toLowerCase()
 
+/** An admin's email and a new password, on the app's pool unless a script passes its own. */
+interface Credentials {
+  email: string
+  password: string
+  sql?: Sql
+}
+
 /** An admin the command was asked to change does not exist. */
 export class UnknownAdminError extends Error {
   constructor(email: string) {
@@ -29,15 +36,7 @@ export class UnknownAdminError extends Error {
  * (not added with `npm run admin -- add`) is disabled and signed out. Runs at start-up; safe to run from
  * several processes at once.
  */
-export async function ensureAdmin({
-  email,
-  password,
-  sql = getSql(),
-}: {
-  email: string
-  password: string
-  sql?: Sql
-}) {
+export async function ensureAdmin({ email, password, sql = getSql() }: Credentials) {
   const normalized = normalize(email)
   const [existing] = await sql<{ id: number; passwordHash: string }[]>`
     select id, password_hash as "passwordHash" from admins where email = ${normalized}`
@@ -64,15 +63,7 @@ export async function ensureAdmin({
 }
 
 /** Adds an admin (`npm run admin -- add`); it keeps signing in whatever ADMIN_EMAIL says. */
-export async function addAdmin({
-  email,
-  password,
-  sql = getSql(),
-}: {
-  email: string
-  password: string
-  sql?: Sql
-}): Promise<Admin> {
+export async function addAdmin({ email, password, sql = getSql() }: Credentials): Promise<Admin> {
   const normalized = normalize(email)
   const passwordHash = await hashPassword(password)
   const [row] = await sql<{ id: number }[]>`
@@ -90,15 +81,7 @@ export async function removeAdmin({ email, sql = getSql() }: { email: string; sq
 }
 
 /** Sets an admin's password and ends every session it has. */
-export async function setAdminPassword({
-  email,
-  password,
-  sql = getSql(),
-}: {
-  email: string
-  password: string
-  sql?: Sql
-}) {
+export async function setAdminPassword({ email, password, sql = getSql() }: Credentials) {
   const passwordHash = await hashPassword(password)
   await sql.begin(async (tx) => {
     const [row] = await tx<{ id: number }[]>`

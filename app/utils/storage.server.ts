@@ -359,20 +359,11 @@ export async function copyObject({
 /** Deletes keys, 1000 a request; throws if S3 refused any of them. */
 export async function deleteObjects(
   keys: readonly string[],
-  { s3 = getS3(), bucket = getEnv().S3_BUCKET }: { s3?: S3Client; bucket?: string } = {},
+  options: { s3?: S3Client; bucket?: string } = {},
 ) {
-  for (let i = 0; i < keys.length; i += 1000) {
-    const batch = keys.slice(i, i + 1000)
-    const result = await s3.send(
-      new DeleteObjectsCommand({
-        Bucket: bucket,
-        Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
-      }),
-    )
-    const failed = (result.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey')
-    if (failed.length > 0) {
-      throw new StorageError(`S3 refused to delete ${failed.map((e) => `${e.Key} (${e.Code})`).join(', ')}`)
-    }
+  const { failed } = await deleteObjectsEach(keys, options)
+  if (failed.length > 0) {
+    throw new StorageError(`S3 refused to delete ${failed.map((f) => `${f.key} (${f.error})`).join(', ')}`)
   }
 }
 

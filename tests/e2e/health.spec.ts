@@ -40,5 +40,5 @@ test('/healthz says which dependency is down, with 503, and never why', async ({
   const down = await health()
   expect(down.status()).toBe(503)
   expect(await down.text()).toBe(JSON.stringify({ database: 'unavailable', storage: 'unavailable' }))
-  expect(app.output()).toMatch(/\[healthz\] database unavailable: .+/)
+  expect(app.output()).toMatch(/\[availability\] database unavailable: .+/)
 })

@@ -65,41 +65,44 @@ async function expectFormKept(page: Page, name: string, message: RegExp) {
   await expect(page.locator('input[name="imageRef"]')).toHaveCount(1)
 }
 
-test('a submit while S3 stalls comes back with every value and the staged image, then saves', async ({
-  page,
-}) => {
+/**
+ * Fills a new product with an uploaded image, freezes `pids` and submits: the form must come back within
+ * 30 s with `message`, every value and the image; once they thaw, the same form saves.
+ */
+async function submitThroughOutage(page: Page, pids: () => number[], message: RegExp) {
   test.setTimeout(90_000)
-  const name = `Through a storage outage ${Date.now()}`
+  const name = `Through an outage ${Date.now()}`
   await fillNewProduct(page, name)
-  const thaw = stall([pidIn('ceph/run/client.rgw.pid')])
+  const thaw = stall(pids())
   try {
     const started = Date.now()
     await page.getByRole('button', { name: 'Create product' }).click()
-    await expectFormKept(page, name, /Image storage is not answering right now, so nothing was saved/)
+    await expectFormKept(page, name, message)
     expect(Date.now() - started).toBeLessThan(30_000)
   } finally {
     thaw()
   }
   await page.getByRole('button', { name: 'Create product' }).click()
   await expect(page.getByRole('heading', { name })).toBeVisible()
-  await expect(page.locator('img[alt]').first()).toBeVisible()
+  await expect(page.getByRole('img').first()).toBeVisible()
+}
+
+test('a submit while S3 stalls comes back with every value and the staged image, then saves', async ({
+  page,
+}) => {
+  await submitThroughOutage(
+    page,
+    () => [pidIn('ceph/run/client.rgw.pid')],
+    /Image storage is not answering right now, so nothing was saved/,
+  )
 })
 
 test('a submit while PostgreSQL stalls comes back with every value and the staged image, then saves', async ({
   page,
 }) => {
-  test.setTimeout(90_000)
-  const name = `Through a database outage ${Date.now()}`
-  await fillNewProduct(page, name)
-  const thaw = stall(withChildren(pidIn('postgres/postmaster.pid')))
-  try {
-    const started = Date.now()
-    await page.getByRole('button', { name: 'Create product' }).click()
-    await expectFormKept(page, name, /The database is not answering right now, so nothing was saved/)
-    expect(Date.now() - started).toBeLessThan(30_000)
-  } finally {
-    thaw()
-  }
-  await page.getByRole('button', { name: 'Create product' }).click()
-  await expect(page.getByRole('heading', { name })).toBeVisible()
+  await submitThroughOutage(
+    page,
+    () => withChildren(pidIn('postgres/postmaster.pid')),
+    /The database is not answering right now, so nothing was saved/,
+  )
 })

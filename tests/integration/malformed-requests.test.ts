@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it, vi } from 'vitest'
 import type { Admin } from '~/models/admin.server'
 import { action as editAction } from '~/routes/products.$productId_.edit'
 import { action as createAction } from '~/routes/products.new'
@@ -40,6 +40,9 @@ let valid: {
 }
 
 beforeAll(async () => {
+  // The refusals log what they refused; thousands of them would bury the test output.
+  vi.spyOn(console, 'error').mockImplementation(() => {})
+  vi.spyOn(console, 'warn').mockImplementation(() => {})
   admin = await createTestAdmin('fuzz')
   const other = await createTestAdmin('fuzz-other')
   cookie = await sessionCookie(admin)
