@@ -23,6 +23,17 @@ function limitFor(req: Request) {
   return null
 }
 
+/** The slowest uplink the no-JavaScript form is sized for: 1 MiB/s, about 8 Mbit/s. */
+export const SLOW_LINK_BYTES_PER_SECOND = 1024 * 1024
+
+/**
+ * How long one request may take: long enough for the largest form the limits allow (every image at its
+ * largest) over a slow link, and never under Node's own five minutes.
+ */
+export function requestTimeoutMs({ maxImages, maxImageBytes }: { maxImages: number; maxImageBytes: number }) {
+  return Math.max(300_000, Math.ceil((maxImages * maxImageBytes) / SLOW_LINK_BYTES_PER_SECOND) * 1000)
+}
+
 const format = (bytes: number) => (bytes >= MiB ? `${bytes / MiB} MiB` : `${bytes / KiB} KiB`)
 
 /**

@@ -8,7 +8,7 @@ import express from 'express'
 import { parseEnv } from '../app/utils/env.server'
 import { closeSql } from '../app/utils/db.server'
 import { isAllowedMutationOrigin } from '../app/utils/origin'
-import { limitRequestBodies } from './body-limits'
+import { limitRequestBodies, requestTimeoutMs } from './body-limits'
 import { applySecurity, parseTrustProxy } from './security'
 import { prepareServices } from './services'
 
@@ -66,14 +66,12 @@ app.use((req, res, next) => {
 })
 limitRequestBodies(app)
 const server = http.createServer(app)
-// A no-JavaScript form may carry the largest allowed upload over a slow link: the whole request may take
-// that long. A connection silent for SOCKET_IDLE_MS is dropped (its upload is then aborted and freed).
-const SLOW_LINK_BYTES_PER_SECOND = 1024 * 1024
+// A connection silent for SOCKET_IDLE_MS is dropped (its upload is then aborted and freed).
 const SOCKET_IDLE_MS = 30_000
-server.requestTimeout = Math.max(
-  300_000,
-  Math.ceil((env.MAX_IMAGES_PER_PRODUCT * env.MAX_IMAGE_BYTES) / SLOW_LINK_BYTES_PER_SECOND) * 1000,
-)
+server.requestTimeout = requestTimeoutMs({
+  maxImages: env.MAX_IMAGES_PER_PRODUCT,
+  maxImageBytes: env.MAX_IMAGE_BYTES,
+})
 server.timeout = SOCKET_IDLE_MS
 
 const vite = production

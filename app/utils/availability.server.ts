@@ -65,20 +65,29 @@ export function unavailableService(error: unknown): Service | null {
 const LATE = Symbol('late')
 
 /**
- * `work`, or `onTimeout()` if it has not settled after `ms`. The work itself goes on (a save that lands
- * late is found again by its idempotency key); only the answer stops waiting for it.
+ * `work`, or `onTimeout()` if it has not settled `ms` after `startAfter` (at once by default). The work
+ * itself goes on (a save that lands late is found again by its idempotency key); only the answer stops
+ * waiting for it.
  */
 export async function withDeadline<T>(
   work: Promise<T>,
   ms: number,
   onTimeout: () => T | Promise<T>,
+  startAfter: Promise<unknown> = Promise.resolve(),
 ): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined
-  const late = new Promise<typeof LATE>((resolve) => (timer = setTimeout(() => resolve(LATE), ms)))
+  let settled = false
+  const late = startAfter.then(
+    () =>
+      new Promise<typeof LATE>((resolve) => {
+        if (!settled) timer = setTimeout(() => resolve(LATE), ms)
+      }),
+  )
   try {
     const first = await Promise.race([work, late])
     return first === LATE ? await onTimeout() : first
   } finally {
+    settled = true
     clearTimeout(timer)
     work.catch(() => {})
   }

@@ -88,7 +88,7 @@ export async function submitProductEdit(
   return whileAvailable(
     progress,
     admin,
-    saveProductEdit(request, admin, product, progress),
+    (p) => saveProductEdit(request, admin, product, p),
     async (formData, errors, images) => {
       const { order, altTexts, removed, version, idempotencyKey, values } = readEditForm(formData, product)
       return {

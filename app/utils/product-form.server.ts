@@ -85,6 +85,8 @@ export interface SubmitProgress {
   formData?: FormData
   /** Images of this form checked and staged so far. */
   staged?: CheckedImage[]
+  /** Called once the whole body has arrived: only then does SUBMIT_TIMEOUT_SECONDS start. */
+  received?: () => void
 }
 
 export async function readSubmission(
@@ -113,7 +115,9 @@ export async function readSubmission(
         limits,
         onFormData: (form) => (progress.formData = form),
       }))
+      progress.received?.()
     } catch (error) {
+      progress.received?.()
       if (unavailableService(error)) throw error
       console.error('Could not parse a product form', error)
       return { ok: false, error: 'The form could not be read; please submit it again.' }
@@ -122,7 +126,9 @@ export async function readSubmission(
     try {
       formData = await request.formData()
       progress.formData = formData
+      progress.received?.()
     } catch {
+      progress.received?.()
       // Not a form at all (text/plain, JSON, a body that does not match its Content-Type).
       return { ok: false, error: 'The form could not be read; please submit it again.' }
     }
@@ -190,7 +196,7 @@ export async function submitProductForm(request: Request, admin: Admin): Promise
   return whileAvailable(
     progress,
     admin,
-    saveProductForm(request, admin, progress),
+    (p) => saveProductForm(request, admin, p),
     (formData, errors, images) =>
       failure(
         { ...submittedValues(formData), idempotencyKey: submittedIdempotencyKey(formData) ?? '' },
@@ -209,7 +215,7 @@ export async function submitProductForm(request: Request, admin: Admin): Promise
 export async function whileAvailable<T>(
   progress: SubmitProgress,
   admin: Admin,
-  work: Promise<T>,
+  work: (progress: SubmitProgress) => Promise<T>,
   giveBack: (formData: FormData, errors: ProductFieldErrors, images: KeptImage[]) => Promise<T>,
 ): Promise<T> {
   const answer = async (service: Service) => {
@@ -238,11 +244,18 @@ export async function whileAvailable<T>(
     ]
     return giveBack(formData, { images: [UNAVAILABLE[service]] }, images)
   }
+  // A slow link may take minutes to send a no-JavaScript form's files: the clock starts once they are in.
+  const received = new Promise<void>((resolve) => (progress.received = resolve))
   try {
-    return await withDeadline(work, getEnv().SUBMIT_TIMEOUT_SECONDS * 1000, async () => {
-      const status = await checkServices()
-      return answer(status.database === 'unavailable' ? 'database' : 'storage')
-    })
+    return await withDeadline(
+      work(progress),
+      getEnv().SUBMIT_TIMEOUT_SECONDS * 1000,
+      async () => {
+        const status = await checkServices()
+        return answer(status.database === 'unavailable' ? 'database' : 'storage')
+      },
+      received,
+    )
   } catch (error) {
     const service = unavailableService(error)
     if (!service) throw error

@@ -225,6 +225,7 @@ async function* partsOf(
   pool: Uint8Array[],
 ) {
   let small: Uint8Array[] = []
+  let large = false
   let part: Uint8Array | null = null
   let filled = 0
   let total = 0
@@ -233,11 +234,12 @@ async function* partsOf(
     if (next.done) break
     total += next.value.length
     if (total > maxBytes) throw new ObjectTooLargeError(`larger than ${maxBytes} bytes`)
-    if (!part) {
+    if (!large) {
       small.push(next.value)
       if (total < SMALL_FILE_BYTES) continue
+      large = true
     }
-    for (const chunk of part ? [next.value] : small) {
+    for (const chunk of small.length > 0 ? small : [next.value]) {
       let offset = 0
       while (offset < chunk.length) {
         part ??= pool.pop() ?? new Uint8Array(size)
@@ -247,15 +249,17 @@ async function* partsOf(
         offset += n
         if (filled === size) {
           yield part
-          part = pool.pop() ?? new Uint8Array(size)
+          // The next buffer is taken when the next byte arrives, not before.
+          part = null
           filled = 0
         }
       }
     }
     small = []
   }
-  if (part && filled > 0) yield part.subarray(0, filled)
-  else if (!part && total > 0) {
+  if (large) {
+    if (part && filled > 0) yield part.subarray(0, filled)
+  } else if (total > 0) {
     const whole = Buffer.concat(small, total)
     yield new Uint8Array(whole.buffer, whole.byteOffset, whole.byteLength)
   }

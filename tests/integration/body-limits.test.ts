@@ -2,7 +2,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import express from 'express'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { limitRequestBodies } from '../../server/body-limits'
+import { limitRequestBodies, requestTimeoutMs } from '../../server/body-limits'
 
 // The app server's body limits on a bare Express app whose routes read every body they get.
 let server: http.Server
@@ -103,5 +103,14 @@ describe('request bodies are bounded before they are read', () => {
         )
       ).body,
     ).toBe('read')
+  })
+})
+
+describe('the request timeout', () => {
+  it('fits the largest form the limits allow over a 1 MiB/s link, and never drops under five minutes', () => {
+    const MiB = 1024 * 1024
+    // The defaults: 20 images of 32 MiB take 640 s at 1 MiB/s.
+    expect(requestTimeoutMs({ maxImages: 20, maxImageBytes: 32 * MiB })).toBe(640_000)
+    expect(requestTimeoutMs({ maxImages: 2, maxImageBytes: MiB })).toBe(300_000)
   })
 })

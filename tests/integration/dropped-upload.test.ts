@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it, vi } from 'vitest'
 import type { Admin } from '~/models/admin.server'
 import { parseImageForm } from '~/utils/form-upload.server'
 import { getUploadLimits } from '~/utils/product-form.server'
@@ -103,5 +103,44 @@ describe('part buffers', () => {
     release.forEach((go) => go())
     await Promise.all(uploads)
     expect(held).toBeLessThan(2 * STREAM_PART_BYTES)
+  })
+})
+
+describe('a no-JavaScript upload over a slow link', () => {
+  it('may take longer than SUBMIT_TIMEOUT_SECONDS to arrive: the clock starts once it is in', async () => {
+    const previous = process.env.SUBMIT_TIMEOUT_SECONDS
+    process.env.SUBMIT_TIMEOUT_SECONDS = '1'
+    vi.resetModules()
+    try {
+      const { submitProductForm } = await import('~/utils/product-form.server')
+      const png = makePng(32, 32)
+      const parts = [
+        `--${boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\nSlowly sent\r\n`,
+        `--${boundary}\r\nContent-Disposition: form-data; name="price"\r\n\r\n3.50\r\n`,
+        `--${boundary}\r\nContent-Disposition: form-data; name="images"; filename="slow.png"\r\nContent-Type: image/png\r\n\r\n`,
+      ].map((text) => new Uint8Array(Buffer.from(text)))
+      parts.push(new Uint8Array(png), new Uint8Array(Buffer.from(`\r\n--${boundary}--\r\n`)))
+      // Five pieces a second apart: the body takes about 2.5 s, the limit after it is 1 s.
+      const body = new ReadableStream<Uint8Array>({
+        async pull(stream) {
+          const next = parts.shift()
+          if (!next) return stream.close()
+          await new Promise((resolve) => setTimeout(resolve, 500))
+          stream.enqueue(next)
+        },
+      })
+      const request = new Request('http://localhost/products/new', {
+        method: 'POST',
+        headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}` },
+        body,
+        duplex: 'half',
+      } as RequestInit)
+      const result = await submitProductForm(request, admin)
+      expect(result).toMatchObject({ ok: true })
+    } finally {
+      if (previous === undefined) delete process.env.SUBMIT_TIMEOUT_SECONDS
+      else process.env.SUBMIT_TIMEOUT_SECONDS = previous
+      vi.resetModules()
+    }
   })
 })
