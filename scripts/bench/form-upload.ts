@@ -76,7 +76,8 @@ function postForm(
       res.on('data', (d: Buffer) => (text += text.length < 200_000 ? d.toString() : ''))
       res.on('end', () => {
         // A form that came back instead of redirecting says why in its error list.
-        if (res.statusCode !== 302) console.error(/class="errors"[\s\S]{0,600}/.exec(text)?.[0] ?? text.slice(0, 600))
+        if (res.statusCode !== 302)
+          console.error(/class="errors"[\s\S]{0,600}/.exec(text)?.[0] ?? text.slice(0, 600))
         resolve({ status: res.statusCode ?? 0, ms: performance.now() - started })
       })
     })
@@ -100,7 +101,8 @@ function putPresigned(url: string, file: string, size: number): Promise<{ status
       res.on('data', (d: Buffer) => (text += text.length < 200_000 ? d.toString() : ''))
       res.on('end', () => {
         // A form that came back instead of redirecting says why in its error list.
-        if (res.statusCode !== 302) console.error(/class="errors"[\s\S]{0,600}/.exec(text)?.[0] ?? text.slice(0, 600))
+        if (res.statusCode !== 302)
+          console.error(/class="errors"[\s\S]{0,600}/.exec(text)?.[0] ?? text.slice(0, 600))
         resolve({ status: res.statusCode ?? 0, ms: performance.now() - started })
       })
     })
