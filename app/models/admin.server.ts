@@ -1,6 +1,7 @@
 import type { Sql } from '~/utils/db.server'
 import { getSql } from '~/utils/db.server'
 import { hashPassword, verifyPassword } from '~/utils/password.server'
+import { forgetVerifiedSessions } from '~/utils/session.server'
 
 export interface Admin {
   id: number
@@ -59,7 +60,7 @@ export async function ensureAdmin({ email, password, sql = getSql() }: Credentia
       await tx`delete from admin_sessions where admin_id in ${tx(dropped.map((admin) => admin.id))}`
     }
     return id
-  })
+  }).finally(forgetVerifiedSessions)
 }
 
 /** Adds an admin (`npm run admin -- add`); it keeps signing in whatever ADMIN_EMAIL says. */
@@ -77,6 +78,7 @@ export async function addAdmin({ email, password, sql = getSql() }: Credentials)
 /** Removes an admin; its sessions end with it (its products stay). */
 export async function removeAdmin({ email, sql = getSql() }: { email: string; sql?: Sql }) {
   const result = await sql`delete from admins where email = ${normalize(email)}`
+  forgetVerifiedSessions()
   if (result.count === 0) throw new UnknownAdminError(email)
 }
 
@@ -90,6 +92,7 @@ export async function setAdminPassword({ email, password, sql = getSql() }: Cred
     if (!row) throw new UnknownAdminError(email)
     await tx`delete from admin_sessions where admin_id = ${row.id}`
   })
+  forgetVerifiedSessions()
 }
 
 export async function listAdmins({ sql = getSql() }: { sql?: Sql } = {}): Promise<AdminListing[]> {

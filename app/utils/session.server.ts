@@ -18,6 +18,12 @@ let storage: ReturnType<typeof createAdminSessionStorage> | undefined
 /** How long a session read may wait for the database before the outage fallback answers. */
 const READ_DEADLINE_MS = 3_000
 /**
+ * A session verified this recently is not read again: the uploader signs every part of every file with the
+ * same cookie. Revocations on this server forget it at once (forgetVerifiedSessions); on other servers a
+ * revoked session lasts at most this long.
+ */
+const FRESH_MS = 1_000
+/**
  * While the database is down nothing can be revoked, so a session this server verified within the last
  * OUTAGE_GRACE_MS stays good until it answers again: an admin mid-form gets the form back, not a 500.
  */
@@ -62,6 +68,8 @@ function createAdminSessionStorage() {
     },
     async readData(token) {
       const id = tokenHash(token)
+      const known = recentlyVerified.get(id)
+      if (known && Date.now() - known.at < FRESH_MS) return known.data
       const outage = () => {
         const recent = recentlyVerified.get(id)
         if (recent && Date.now() - recent.at < OUTAGE_GRACE_MS) return recent.data
@@ -86,10 +94,33 @@ function createAdminSessionStorage() {
     // A session's only data is its admin, fixed at sign-in; flash messages are not kept server-side.
     async updateData() {},
     async deleteData(token) {
-      recentlyVerified.delete(tokenHash(token))
+      forgetVerifiedSessions()
       await getSql()`delete from admin_sessions where id = ${tokenHash(token)}`
     },
   })
+}
+
+/** Forgets every session this server verified, so that a revocation made here holds on the next request. */
+export function forgetVerifiedSessions() {
+  recentlyVerified.clear()
+  byCookie.clear()
+}
+
+// The same Cookie header within FRESH_MS answers without verifying its signature again.
+const byCookie = new Map<string, { data: SessionData | null; at: number }>()
+
+/** The signed-in admin's session data of a request, or null. */
+export async function getSessionData(request: Request): Promise<SessionData | null> {
+  const header = request.headers.get('Cookie') ?? ''
+  const hit = byCookie.get(header)
+  if (hit && Date.now() - hit.at < FRESH_MS) return hit.data
+  const session = await getSession(request)
+  const adminId = session.get('adminId')
+  const email = session.get('email')
+  const data = typeof adminId === 'number' && typeof email === 'string' ? { adminId, email } : null
+  if (byCookie.size >= 10_000) byCookie.clear()
+  byCookie.set(header, { data, at: Date.now() })
+  return data
 }
 
 export function getSessionStorage() {

@@ -99,6 +99,20 @@ describe('sessions live on the server', () => {
     expect((await listAdmins()).some((a) => a.email === admin.email)).toBe(false)
   })
 
+  it('a session revoked on another server stops working here within a second', async () => {
+    const admin = await newAdmin('elsewhere')
+    const { cookie } = await signIn(admin.email, PASSWORD)
+    expect(await signedInAs(cookie!)).toBe(admin.email)
+    // Another server signs it out: the row goes, this server has not heard.
+    await getSql()`delete from admin_sessions where admin_id = ${admin.id}`
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 1_001 })
+    try {
+      expect(await signedInAs(cookie!)).toBeNull()
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
   it('a session past its maximum age is refused, whatever its cookie says', async () => {
     const admin = await newAdmin('old-session')
     const { cookie } = await signIn(admin.email, PASSWORD)
