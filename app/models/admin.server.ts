@@ -43,24 +43,26 @@ export async function ensureAdmin({ email, password, sql = getSql() }: Credentia
     select id, password_hash as "passwordHash" from admins where email = ${normalized}`
   const same = existing ? await verifyPassword(password, existing.passwordHash) : false
   const passwordHash = same ? existing!.passwordHash : await hashPassword(password)
-  return sql.begin(async (tx) => {
-    const [row] = await tx<{ id: number }[]>`
+  return sql
+    .begin(async (tx) => {
+      const [row] = await tx<{ id: number }[]>`
       insert into admins (email, password_hash, source) values (${normalized}, ${passwordHash}, 'env')
       on conflict (email) do update
         set password_hash = excluded.password_hash, disabled_at = null,
             updated_at = case when admins.password_hash = excluded.password_hash then admins.updated_at else now() end
       returning id`
-    const id = Number(row!.id)
-    if (existing && !same) await tx`delete from admin_sessions where admin_id = ${id}`
-    const dropped = await tx<{ id: number }[]>`
+      const id = Number(row!.id)
+      if (existing && !same) await tx`delete from admin_sessions where admin_id = ${id}`
+      const dropped = await tx<{ id: number }[]>`
       update admins set disabled_at = now()
       where source = 'env' and email <> ${normalized} and disabled_at is null
       returning id`
-    if (dropped.length > 0) {
-      await tx`delete from admin_sessions where admin_id in ${tx(dropped.map((admin) => admin.id))}`
-    }
-    return id
-  }).finally(forgetVerifiedSessions)
+      if (dropped.length > 0) {
+        await tx`delete from admin_sessions where admin_id in ${tx(dropped.map((admin) => admin.id))}`
+      }
+      return id
+    })
+    .finally(forgetVerifiedSessions)
 }
 
 /** Adds an admin (`npm run admin -- add`); it keeps signing in whatever ADMIN_EMAIL says. */
