@@ -6,10 +6,8 @@ import {
 } from '@remix-run/node'
 import { Link, useActionData, useLoaderData } from '@remix-run/react'
 import { ProductForm } from '~/components/product-form'
-import { requireProduct } from '~/models/product.server'
-import { UNAVAILABLE, unavailableService, withDeadline } from '~/utils/availability.server'
 import { requireAdmin, requireSameOrigin } from '~/utils/auth.server'
-import { loadEditForm, submitProductEdit } from '~/utils/product-edit.server'
+import { loadEditForm, requireProductOrRecent, submitProductEdit } from '~/utils/product-edit.server'
 import { getUploaderSettings } from '~/utils/product-form.server'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
@@ -18,27 +16,17 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   await requireAdmin(request)
-  const product = await requireProduct(params.productId)
+  const { product } = await requireProductOrRecent(params.productId)
   return { name: product.name, form: await loadEditForm(product), uploader: getUploaderSettings() }
 }
 
 export async function action({ request, params }: ActionFunctionArgs) {
   requireSameOrigin(request)
   const admin = await requireAdmin(request)
-  const product = await requireProductWhileAvailable(params.productId)
-  const result = await submitProductEdit(request, admin, product)
+  const { product, databaseDown } = await requireProductOrRecent(params.productId)
+  const result = await submitProductEdit(request, admin, product, { databaseDown })
   if (result.ok) return redirect(`/products/${product.id}`)
   return result.state
-}
-
-/** The product, or a 503 page saying the database is not answering (never a hang or a 500). */
-function requireProductWhileAvailable(productId: string | undefined) {
-  return withDeadline(requireProduct(productId), 10_000, () => {
-    throw new Response(UNAVAILABLE.database, { status: 503, statusText: 'Service unavailable' })
-  }).catch((error: unknown) => {
-    if (unavailableService(error) !== 'database') throw error
-    throw new Response(UNAVAILABLE.database, { status: 503, statusText: 'Service unavailable' })
-  })
 }
 
 export default function EditProduct() {

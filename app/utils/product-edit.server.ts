@@ -30,6 +30,7 @@ import {
   type ProductFieldErrors,
   type SavedImage,
 } from './product-schema'
+import { ServiceUnavailableError, UNAVAILABLE, unavailableService, withDeadline } from './availability.server'
 import { describeMove, moveImage } from './image-order'
 import { hasControlCharacters } from './text'
 import { imageUrl } from './storage.server'
@@ -54,6 +55,35 @@ export interface EditFormState {
 }
 
 export type EditResult = { ok: true } | { ok: false; state: EditFormState }
+
+/** How long this server may show a product it loaded while the database does not answer. */
+const RECENT_PRODUCT_MS = 60 * 60 * 1000
+const recentProducts = new Map<string, { product: Product; at: number }>()
+
+/**
+ * The product a route's `:productId` names, as `requireProduct` gives it; while the database does not
+ * answer (within 2 s), the one this server last loaded, with `databaseDown`, so that an edit form
+ * submitted during an outage comes back with its values instead of an error page. Without such a copy,
+ * a 503 page says the database is not answering.
+ */
+export async function requireProductOrRecent(
+  productId: string | undefined,
+): Promise<{ product: Product; databaseDown: boolean }> {
+  try {
+    const product = await withDeadline(requireProduct(productId), 2_000, () => {
+      throw new ServiceUnavailableError('database')
+    })
+    if (recentProducts.size >= 1000) recentProducts.clear()
+    recentProducts.set(product.id, { product, at: Date.now() })
+    return { product, databaseDown: false }
+  } catch (error) {
+    if (unavailableService(error) !== 'database') throw error
+    const recent = productId ? recentProducts.get(productId) : undefined
+    if (recent && Date.now() - recent.at < RECENT_PRODUCT_MS)
+      return { product: recent.product, databaseDown: true }
+    throw new Response(UNAVAILABLE.database, { status: 503, statusText: 'Service unavailable' })
+  }
+}
 
 /** The edit form for a product as it is saved now. */
 export async function loadEditForm(product: Product): Promise<EditFormState> {
@@ -83,12 +113,13 @@ export async function submitProductEdit(
   request: Request,
   admin: Admin,
   product: Product,
+  { databaseDown = false }: { databaseDown?: boolean } = {},
 ): Promise<EditResult> {
   const progress: SubmitProgress = {}
   return whileAvailable(
     progress,
     admin,
-    (p) => saveProductEdit(request, admin, product, p),
+    (p) => saveProductEdit(request, admin, product, p, databaseDown),
     async (formData, errors, images) => {
       const { order, altTexts, removed, version, idempotencyKey, values } = readEditForm(formData, product)
       return {
@@ -128,8 +159,11 @@ async function saveProductEdit(
   admin: Admin,
   product: Product,
   progress: SubmitProgress,
+  databaseDown: boolean,
 ): Promise<EditResult> {
   const read = await readSubmission(request, admin, progress)
+  // The form is read (and its images kept): nothing can be saved until the database answers.
+  if (databaseDown) throw new ServiceUnavailableError('database')
   if (!read.ok)
     return { ok: false, state: { ...(await loadEditForm(product)), errors: { images: [read.error] } } }
   const { formData, staged, imageErrors } = read.submission

@@ -106,3 +106,32 @@ test('a submit while PostgreSQL stalls comes back with every value and the stage
     /The database is not answering right now, so nothing was saved/,
   )
 })
+
+test('an edit saved while PostgreSQL stalls comes back with every value, then saves', async ({ page }) => {
+  test.setTimeout(90_000)
+  const name = `Edited through an outage ${Date.now()}`
+  await fillNewProduct(page, `Before the edit ${Date.now()}`)
+  await page.getByRole('button', { name: 'Create product' }).click()
+  await page.getByRole('link', { name: 'Edit product' }).click()
+  await page.getByLabel('Name').fill(name)
+  await page.getByLabel('Price').fill('42.00')
+  await page.getByLabel('Description').fill('Typed before the outage')
+  const thaw = stall(withChildren(pidIn('postgres/postmaster.pid')))
+  try {
+    const started = Date.now()
+    await page.getByRole('button', { name: 'Save changes' }).click()
+    await expect(page.getByRole('alert')).toContainText(
+      /The database is not answering right now, so nothing was saved/,
+      {
+        timeout: 30_000,
+      },
+    )
+    await expect(page.getByLabel('Name')).toHaveValue(name)
+    await expect(page.getByLabel('Description')).toHaveValue('Typed before the outage')
+    expect(Date.now() - started).toBeLessThan(30_000)
+  } finally {
+    thaw()
+  }
+  await page.getByRole('button', { name: 'Save changes' }).click()
+  await expect(page.getByRole('heading', { name })).toBeVisible()
+})
