@@ -16,7 +16,14 @@ export async function startAppServer(env: Record<string, string>): Promise<AppSe
   const url = `http://localhost:${env.PORT}`
   const child = spawn(
     process.execPath,
-    [...(process.env.APP_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', 'server/index.ts'],
+    [
+      // As `npm start` runs it (package.json): a small young generation keeps a large upload's memory bounded.
+      '--max-semi-space-size=2',
+      ...(process.env.APP_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
+      '--import',
+      'tsx',
+      'server/index.ts',
+    ],
     {
       env: { ...process.env, ...env, NODE_ENV: 'production', SKIP_ENV_FILE: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
