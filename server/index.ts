@@ -7,6 +7,7 @@ import type { ServerBuild } from '@remix-run/node'
 import express from 'express'
 import { parseEnv } from '../app/utils/env.server'
 import { closeSql } from '../app/utils/db.server'
+import { errorMessage } from '../app/utils/errors'
 import { isAllowedMutationOrigin } from '../app/utils/origin'
 import { limitRequestBodies, requestTimeoutMs } from './body-limits'
 import { applySecurity, parseTrustProxy } from './security'
@@ -50,7 +51,7 @@ try {
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
   })
 } catch (error) {
-  console.error(`[server] TRUST_PROXY: ${(error as Error).message}`)
+  console.error(`[server] TRUST_PROXY: ${errorMessage(error)}`)
   await services.stop()
   process.exit(1)
 }

@@ -32,7 +32,6 @@ export const taskList: TaskList = {
     const staging = await cleanupStaging({ s3: getS3(), bucket: env.S3_BUCKET, sql, olderThanMs })
     const edits = await forgetAppliedEdits({ sql, olderThanMs })
     const sessions = await forgetExpiredSessions({ sql })
-    await sql`delete from login_limits where expire is not null and expire < ${Date.now()}`
     console.log(
       `[worker] cleanup: ${staging.deletedObjects} staging objects, ${staging.abortedUploads} multipart uploads, ` +
         `${staging.forgottenUploads} upload records, ${edits} saved-edit keys, ${sessions} expired sessions`,

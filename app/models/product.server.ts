@@ -92,38 +92,34 @@ export async function createProduct({
   const productId = randomUUID()
   const { placed, copied } = await copyIntoProduct(productId, images)
   try {
-    return await getSql()
-      .begin(async (tx) => {
-        // A second submit of the same form waits here for the first to commit, then finds its product.
-        const [inserted] = await tx<{ id: string }[]>`
+    const result = await getSql().begin(async (tx) => {
+      // A second submit of the same form waits here for the first to commit, then finds its product.
+      const [inserted] = await tx<{ id: string }[]>`
         insert into products (id, name, price_cents, description, created_by, idempotency_key)
         values (${productId}, ${fields.name}, ${fields.price}, ${fields.description}, ${adminId}, ${idempotencyKey})
         on conflict (idempotency_key) do nothing
         returning id`
-        if (!inserted) {
-          const [existing] = await tx<{ id: string; createdBy: number }[]>`
+      if (!inserted) {
+        const [existing] = await tx<{ id: string; createdBy: number }[]>`
           select id, created_by as "createdBy" from products where idempotency_key = ${idempotencyKey}`
-          if (existing?.createdBy !== adminId)
-            throw new Error('An idempotency key was reused by another admin')
-          return { productId: existing.id, created: false }
-        }
-        if (placed.length === 0) return { productId, created: true }
-        await attachUploads(tx, { productId, adminId, images })
-        await tx`
+        if (existing?.createdBy !== adminId) throw new Error('An idempotency key was reused by another admin')
+        return { productId: existing.id, created: false }
+      }
+      if (placed.length === 0) return { productId, created: true }
+      await attachUploads(tx, { productId, adminId, images })
+      await tx`
         insert into product_images ${tx(imageRows(productId, placed, 0), ...IMAGE_COLUMNS)}`
-        await keepCopies(tx, copied)
-        await queueDeletions(
-          tx,
-          images.map((image) => image.key),
-        )
-        await wakeStorageDeletions(tx)
-        return { productId, created: true }
-      })
-      .then(async (result) => {
-        // Another submit of this form won: these copies are ours alone.
-        if (!result.created) await abandonCopies(copied)
-        return result
-      })
+      await keepCopies(tx, copied)
+      await queueDeletions(
+        tx,
+        images.map((image) => image.key),
+      )
+      await wakeStorageDeletions(tx)
+      return { productId, created: true }
+    })
+    // Another submit of this form won: these copies are ours alone.
+    if (!result.created) await abandonCopies(copied)
+    return result
   } catch (error) {
     await abandonCopies(copied).catch(() => {})
     throw error

@@ -115,11 +115,9 @@ export async function submitProductEdit(
   product: Product,
   { databaseDown = false }: { databaseDown?: boolean } = {},
 ): Promise<EditResult> {
-  const progress: SubmitProgress = {}
   return whileAvailable(
-    progress,
     admin,
-    (p) => saveProductEdit(request, admin, product, p, databaseDown),
+    (progress) => saveProductEdit(request, admin, product, progress, databaseDown),
     async (formData, errors, images) => {
       const { order, altTexts, removed, version, idempotencyKey, values } = readEditForm(formData, product)
       return {

@@ -75,12 +75,7 @@ export interface Submission {
   imageErrors: string[]
 }
 
-/**
- * Reads a product form, with or without JavaScript: streams its files to staging (checking each as it
- * goes) and checks every image reference that is not ticked for removal (HMAC, owner, expiry, then the
- * object itself). Returns a user-facing error instead when the request itself cannot be read.
- */
-/** How far a submit got: what it read so far and what it waits for, to answer if it cannot finish. */
+/** How far a submit got: what it read so far, to give it back if it cannot finish (whileAvailable). */
 export interface SubmitProgress {
   formData?: FormData
   /** Images of this form checked and staged so far. */
@@ -89,6 +84,11 @@ export interface SubmitProgress {
   received?: () => void
 }
 
+/**
+ * Reads a product form, with or without JavaScript: streams its files to staging (checking each as it
+ * goes) and checks every image reference that is not ticked for removal (HMAC, owner, expiry, then the
+ * object itself). Returns a user-facing error instead when the request itself cannot be read.
+ */
 export async function readSubmission(
   request: Request,
   admin: Admin,
@@ -115,22 +115,22 @@ export async function readSubmission(
         limits,
         onFormData: (form) => (progress.formData = form),
       }))
-      progress.received?.()
     } catch (error) {
-      progress.received?.()
       if (unavailableService(error)) throw error
       console.error('Could not parse a product form', error)
       return { ok: false, error: 'The form could not be read; please submit it again.' }
+    } finally {
+      progress.received?.()
     }
   } else {
     try {
       formData = await request.formData()
       progress.formData = formData
-      progress.received?.()
     } catch {
-      progress.received?.()
       // Not a form at all (text/plain, JSON, a body that does not match its Content-Type).
       return { ok: false, error: 'The form could not be read; please submit it again.' }
+    } finally {
+      progress.received?.()
     }
   }
 
@@ -192,13 +192,11 @@ export function tooManyImages(count: number) {
  * uploading again. Nothing is written unless everything is valid.
  */
 export async function submitProductForm(request: Request, admin: Admin): Promise<ProductFormResult> {
-  const progress: SubmitProgress = {}
   return whileAvailable(
-    progress,
     admin,
-    (p) => saveProductForm(request, admin, p),
-    (formData, errors, images) =>
-      failure(
+    (progress) => saveProductForm(request, admin, progress),
+    async (formData, errors, images) =>
+      failureWith(
         { ...submittedValues(formData), idempotencyKey: submittedIdempotencyKey(formData) ?? '' },
         errors,
         images,
@@ -213,11 +211,11 @@ export async function submitProductForm(request: Request, admin: Admin): Promise
  * after the answer is found again by the form's idempotency key when the admin resubmits.
  */
 export async function whileAvailable<T>(
-  progress: SubmitProgress,
   admin: Admin,
   work: (progress: SubmitProgress) => Promise<T>,
   giveBack: (formData: FormData, errors: ProductFieldErrors, images: KeptImage[]) => Promise<T>,
 ): Promise<T> {
+  const progress: SubmitProgress = {}
   const answer = async (service: Service) => {
     const formData = progress.formData ?? new FormData()
     const checked = progress.staged ?? []
@@ -329,9 +327,16 @@ export function keptImages(images: CheckedImage[]): Promise<KeptImage[]> {
 async function failure(
   values: Partial<ProductFormFailure['values']>,
   errors: ProductFieldErrors,
-  images: CheckedImage[] | KeptImage[],
+  images: CheckedImage[],
 ): Promise<{ ok: false } & ProductFormFailure> {
-  const kept = images.map((image) => ('image' in image ? null : image))
+  return failureWith(values, errors, await keptImages(images))
+}
+
+function failureWith(
+  values: Partial<ProductFormFailure['values']>,
+  errors: ProductFieldErrors,
+  images: KeptImage[],
+): { ok: false } & ProductFormFailure {
   return {
     ok: false,
     values: {
@@ -341,6 +346,6 @@ async function failure(
       idempotencyKey: values.idempotencyKey ?? '',
     },
     errors,
-    images: kept.every((image) => image !== null) ? kept : await keptImages(images as CheckedImage[]),
+    images,
   }
 }

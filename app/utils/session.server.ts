@@ -18,9 +18,9 @@ let storage: ReturnType<typeof createAdminSessionStorage> | undefined
 /** How long a session read may wait for the database before the outage fallback answers. */
 const READ_DEADLINE_MS = 3_000
 /**
- * A session verified this recently is not read again: the uploader signs every part of every file with the
- * same cookie. Revocations on this server forget it at once (forgetVerifiedSessions); on other servers a
- * revoked session lasts at most this long.
+ * A Cookie header verified this recently is not verified again (getSessionData): the uploader signs every
+ * part of every file with the same cookie. Revocations on this server forget it at once
+ * (forgetVerifiedSessions); on other servers a revoked session lasts at most this long.
  */
 const FRESH_MS = 1_000
 /**
@@ -41,8 +41,8 @@ async function readSession(id: string): Promise<SessionData | null> {
 /**
  * Sessions live in PostgreSQL (`admin_sessions`); the cookie carries only a random token signed with
  * SESSION_SECRET (SESSION_SECRET_PREVIOUS still verifies). Reading a session checks its row, its
- * maximum age and that its admin may still sign in, in one query, so a revoked session ends at once
- * on every app server.
+ * maximum age and that its admin may still sign in, in one query, so a revoked session ends on every
+ * app server (within FRESH_MS on the ones that did not revoke it).
  */
 function createAdminSessionStorage() {
   const env = getEnv()
@@ -68,8 +68,6 @@ function createAdminSessionStorage() {
     },
     async readData(token) {
       const id = tokenHash(token)
-      const known = recentlyVerified.get(id)
-      if (known && Date.now() - known.at < FRESH_MS) return known.data
       const outage = () => {
         const recent = recentlyVerified.get(id)
         if (recent && Date.now() - recent.at < OUTAGE_GRACE_MS) return recent.data
