@@ -11,6 +11,7 @@ const MiB = 1024 * KiB
 export const BODY_LIMITS: { path: RegExp; bytes: number; what: string; json?: boolean }[] = [
   { path: /^\/(login|logout)(\.data)?$/, bytes: 8 * KiB, what: 'A sign-in form' },
   { path: /^\/uploads\/sign(\.data)?$/, bytes: 1 * MiB, what: 'A signing request', json: true },
+  { path: /^\/uploads\/check(\.data)?$/, bytes: 8 * KiB, what: 'An upload check', json: true },
 ]
 /** Any URL-encoded form, on any route: the largest edit form (100 images with alt texts) is far smaller. */
 export const URLENCODED_LIMIT = 1 * MiB

@@ -1,3 +1,4 @@
+import { VariantImage } from './variant-image'
 import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type PointerEvent } from 'react'
 import { describeMove, moveImage, moveImageTo } from '~/utils/image-order'
 import { altFieldName, FORM_FIELDS, MAX_ALT_TEXT_LENGTH, type SavedImage } from '~/utils/product-schema'
@@ -185,14 +186,17 @@ export function ExistingImages({
                   {id === primaryId ? <span className="badge">Primary</span> : null}
                 </span>
               </div>
-              <img
-                src={image.url}
+              <VariantImage
+                image={image.view}
                 alt={image.altText || image.label}
-                width={image.width}
-                height={image.height}
+                sizes="(max-width: 503px) calc(100vw - 64px), 216px"
                 loading={index < 6 ? 'eager' : 'lazy'}
+                className="square"
                 draggable={false}
               />
+              <a href={image.downloadUrl} download>
+                Download original<span className="visually-hidden"> of {image.label}</span>
+              </a>
               <label htmlFor={altId}>Alt text for {image.label}</label>
               <input
                 id={altId}

@@ -164,7 +164,14 @@ export default function ImageUploader({
     ] as const) {
       instance.on(event, () => queueMicrotask(sync))
     }
-    instance.on('upload-success', (file) => file && attempts.delete(file.id))
+    instance.on('upload-success', (file) => {
+      if (!file) return
+      attempts.delete(file.id)
+      // The server checks the upload and starts making its variants now, while the admin types; what
+      // it finds wrong the save reports with the rest of the form, so the answer is not awaited.
+      const ref = instance.getFile(file.id)?.meta.uploadRef
+      if (ref) startProcessing(ref)
+    })
     instance.on('upload-error', (file, error) => {
       if (!file) return
       const attempt = attempts.get(file.id) ?? 0
@@ -278,4 +285,12 @@ function describeError(error: Error & { status?: number; code?: string; serviceC
     return 'Storage refused the upload (403): the link expired, or the bucket or its CORS settings refuse this app.'
   if (status && status >= 500) return `Storage had a problem (${status}).`
   return error.message || 'The upload failed.'
+}
+
+function startProcessing(ref: string) {
+  fetch('/uploads/check', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ ref }),
+  }).catch(() => {})
 }

@@ -1,3 +1,5 @@
+import { VariantImage } from './variant-image'
+import type { ImageView } from '~/images/variants'
 import { Form, useNavigation } from '@remix-run/react'
 import { lazy, Suspense, useEffect, useState, type ReactNode } from 'react'
 import type { ProductFieldErrors, SavedImage } from '~/utils/product-schema'
@@ -12,7 +14,7 @@ const ImageUploader = lazy(() => import('./image-uploader.client'))
 export interface ProductFormImage {
   ref: string
   fileName: string
-  previewUrl: string
+  preview: ImageView | null
   width: number | null
   height: number | null
 }
@@ -161,12 +163,20 @@ export function ProductForm({
             {images.map((image, i) => (
               <li key={image.ref}>
                 <input type="hidden" name={FORM_FIELDS.keptImage} value={image.ref} />
-                <img
-                  src={image.previewUrl}
-                  alt={`Uploaded image ${i + 1}: ${image.fileName}`}
-                  width={image.width ?? undefined}
-                  height={image.height ?? undefined}
-                />
+                {image.preview ? (
+                  <VariantImage
+                    image={image.preview}
+                    alt={`Uploaded image ${i + 1}: ${image.fileName}`}
+                    sizes="(max-width: 600px) 45vw, 160px"
+                    className="square"
+                  />
+                ) : (
+                  <div
+                    className="image-pending square"
+                    role="img"
+                    aria-label={`Uploaded image ${i + 1}: ${image.fileName}`}
+                  />
+                )}
                 <div>{image.fileName}</div>
                 <label>
                   <input type="checkbox" name={FORM_FIELDS.removeImage} value={image.ref} /> Remove

@@ -1,12 +1,15 @@
 import { Logger, run, runMigrations, type Runner, type TaskList } from 'graphile-worker'
 import pg from 'pg'
+import { z } from 'zod'
+import { processImage } from '~/images/process-job.server'
+import { forgetUnattachedProcessing } from '~/models/image-processing.server'
 import { forgetAppliedEdits } from '~/models/product.server'
 import { forgetExpiredSessions } from '~/models/admin.server'
 import { drainStorageDeletions } from '~/models/storage-deletion.server'
 import { cleanupStaging } from '~/utils/cleanup.server'
 import { getSql } from '~/utils/db.server'
 import { getEnv } from '~/utils/env.server'
-import { getS3 } from '~/utils/storage.server'
+import { getS3, STAGING_PREFIX } from '~/utils/storage.server'
 import { TASK } from './queue.server'
 
 /**
@@ -19,7 +22,14 @@ export const CRONTAB = [
   `17 * * * * ${TASK.cleanup} ?max=3&jobKey=cleanup`,
 ].join('\n')
 
+const ProcessImagePayload = z.object({ id: z.uuid() })
+
 export const taskList: TaskList = {
+  async [TASK.processImage](payload, helpers) {
+    const { id } = ProcessImagePayload.parse(payload)
+    const outcome = await processImage(id, { final: helpers.job.attempts >= helpers.job.max_attempts })
+    if (outcome === 'failed') console.warn(`[worker] image ${id}: processing failed for good`)
+  },
   async [TASK.storageDeletions]() {
     const run = await drainStorageDeletions()
     if (run.failed > 0)
@@ -32,9 +42,11 @@ export const taskList: TaskList = {
     const staging = await cleanupStaging({ s3: getS3(), bucket: env.S3_BUCKET, sql, olderThanMs })
     const edits = await forgetAppliedEdits({ sql, olderThanMs })
     const sessions = await forgetExpiredSessions({ sql })
+    const processing = await forgetUnattachedProcessing({ sql, olderThanMs, stagingPrefix: STAGING_PREFIX })
     console.log(
       `[worker] cleanup: ${staging.deletedObjects} staging objects, ${staging.abortedUploads} multipart uploads, ` +
-        `${staging.forgottenUploads} upload records, ${edits} saved-edit keys, ${sessions} expired sessions`,
+        `${staging.forgottenUploads} upload records, ${edits} saved-edit keys, ${sessions} expired sessions, ` +
+        `${processing} unattached images' variants`,
     )
   },
 }
@@ -59,7 +71,10 @@ export interface Worker {
  * Starts a worker on the app's database: the web server runs one by default, `npm run worker` runs one
  * alone. Its connection pool is ours, so that a database going away is logged, never a crash.
  */
-export async function startWorker({ concurrency = 2 }: { concurrency?: number } = {}): Promise<Worker> {
+export async function startWorker({
+  // Image jobs wait for one of IMAGE_PROCESSING_CONCURRENCY slots; two more keep deletions moving.
+  concurrency = getEnv().IMAGE_PROCESSING_CONCURRENCY + 2,
+}: { concurrency?: number } = {}): Promise<Worker> {
   const pool = new pg.Pool({ connectionString: getEnv().DATABASE_URL, max: concurrency + 2 })
   const lost = (error: Error) => console.warn(`[worker] database connection lost: ${error.message}`)
   pool.on('error', lost)

@@ -3,8 +3,9 @@ import type { TransactionSql } from 'postgres'
 import { getSql, type Sql } from '~/utils/db.server'
 import { isUuid, type ProductFields } from '~/utils/product-schema'
 import type { StagedImage } from '~/utils/staged-image.server'
-import { wakeStorageDeletions } from '~/jobs/queue.server'
+import { queueImageProcessing, wakeStorageDeletions } from '~/jobs/queue.server'
 import { copyObject, isNotFound, newProductImageKey, ObjectChangedError } from '~/utils/storage.server'
+import { forgetProcessing, moveProcessingSource } from './image-processing.server'
 import { abandonCopies, keepCopies, queueDeletions, recordPendingCopies } from './storage-deletion.server'
 
 export interface ProductImage {
@@ -16,6 +17,10 @@ export interface ProductImage {
   height: number
   position: number
   altText: string
+  /** Its variants, placeholder and processing state: app/models/image-processing.server.ts. */
+  processingId: string
+  /** The admin's file name (null for images saved before it was kept). */
+  fileName: string | null
 }
 
 export interface Product {
@@ -34,7 +39,7 @@ export interface ProductSummary {
   name: string
   priceCents: number
   createdAt: Date
-  image: Pick<ProductImage, 'key' | 'width' | 'height' | 'altText'> | null
+  image: Pick<ProductImage, 'processingId' | 'width' | 'height' | 'altText'> | null
 }
 
 /** A staged image that is no longer in the bucket (expired, or already attached elsewhere). */
@@ -107,8 +112,7 @@ export async function createProduct({
       }
       if (placed.length === 0) return { productId, created: true }
       await attachUploads(tx, { productId, adminId, images })
-      await tx`
-        insert into product_images ${tx(imageRows(productId, placed, 0), ...IMAGE_COLUMNS)}`
+      await insertImages(tx, productId, placed, 0)
       await keepCopies(tx, copied)
       await queueDeletions(
         tx,
@@ -200,12 +204,16 @@ export async function updateProduct({
         throw new StaleProductError()
 
       if (removed.length > 0) {
-        const gone = await tx<{ key: string }[]>`
+        const gone = await tx<{ key: string; processingId: string }[]>`
           delete from product_images where product_id = ${productId} and id in ${tx(removed)}
-          returning key`
+          returning key, processing_id as "processingId"`
         await queueDeletions(
           tx,
           gone.map((row) => row.key),
+        )
+        await forgetProcessing(
+          tx,
+          gone.map((row) => row.processingId),
         )
       }
       // Positions are unique per product; checked at commit so the images can swap places.
@@ -219,8 +227,7 @@ export async function updateProduct({
       }
       if (placed.length > 0) {
         await attachUploads(tx, { productId, adminId, images: added })
-        await tx`
-          insert into product_images ${tx(imageRows(productId, placed, images.length), ...IMAGE_COLUMNS)}`
+        await insertImages(tx, productId, placed, images.length)
         await keepCopies(tx, copied)
         await queueDeletions(
           tx,
@@ -326,28 +333,41 @@ async function attachUploads(
   }
 }
 
-const IMAGE_COLUMNS = [
-  'id',
-  'product_id',
-  'key',
-  'content_type',
-  'byte_size',
-  'width',
-  'height',
-  'position',
-] as const
-
-function imageRows(productId: string, placed: PlacedImage[], firstPosition: number) {
-  return placed.map(({ image, id, key }, i) => ({
-    id,
-    product_id: productId,
-    key,
-    content_type: image.contentType,
-    byte_size: image.byteSize,
-    width: image.width,
-    height: image.height,
-    position: firstPosition + i,
-  }))
+/**
+ * Inserts the product's rows for placed images, from `firstPosition` on. Each takes over its upload's
+ * processing (its variants may be made already: that started when the upload was checked); the ones
+ * still to make are queued, to run once the transaction commits.
+ */
+async function insertImages(
+  tx: TransactionSql,
+  productId: string,
+  placed: PlacedImage[],
+  firstPosition: number,
+) {
+  const rows = []
+  const toProcess: string[] = []
+  for (const [i, { image, id, key }] of placed.entries()) {
+    const processing = await moveProcessingSource(tx, {
+      stagingKey: image.key,
+      originalKey: key,
+      etag: image.etag,
+    })
+    if (processing.pending) toProcess.push(processing.id)
+    rows.push({
+      id,
+      product_id: productId,
+      key,
+      content_type: image.contentType,
+      byte_size: image.byteSize,
+      width: image.width,
+      height: image.height,
+      position: firstPosition + i,
+      processing_id: processing.id,
+      file_name: image.fileName,
+    })
+  }
+  await tx`insert into product_images ${tx(rows)}`
+  await queueImageProcessing(tx, toProcess)
 }
 
 /**
@@ -357,13 +377,17 @@ function imageRows(productId: string, placed: PlacedImage[], firstPosition: numb
  */
 export async function deleteProduct({ productId }: { productId: string }): Promise<boolean> {
   return getSql().begin(async (tx) => {
-    const images = await tx<{ key: string }[]>`
-      select key from product_images where product_id = ${productId}`
+    const images = await tx<{ key: string; processingId: string }[]>`
+      select key, processing_id as "processingId" from product_images where product_id = ${productId}`
     const result = await tx`delete from products where id = ${productId}`
     if (result.count === 0) return false
     await queueDeletions(
       tx,
       images.map((image) => image.key),
+    )
+    await forgetProcessing(
+      tx,
+      images.map((image) => image.processingId),
     )
     await wakeStorageDeletions(tx)
     return true
@@ -378,7 +402,7 @@ export async function getProduct({ productId }: { productId: string }): Promise<
   if (!product) return null
   const images = await sql<(Omit<ProductImage, 'byteSize'> & { byteSize: string })[]>`
     select id, key, content_type as "contentType", byte_size as "byteSize", width, height, position,
-           alt_text as "altText"
+           alt_text as "altText", processing_id as "processingId", file_name as "fileName"
     from product_images where product_id = ${productId}
     order by position`
   return { ...product, images: images.map((image) => ({ ...image, byteSize: Number(image.byteSize) })) }
@@ -410,7 +434,7 @@ export async function listProducts({
   const rows = await sql<
     (Omit<ProductSummary, 'image'> & {
       micros: string
-      imageKey: string | null
+      processingId: string | null
       width: number
       height: number
       altText: string
@@ -418,10 +442,10 @@ export async function listProducts({
   >`
     select p.id, p.name, p.price_cents as "priceCents", p.created_at as "createdAt",
            (extract(epoch from p.created_at) * 1000000)::bigint as micros,
-           i.key as "imageKey", i.width, i.height, i.alt_text as "altText"
+           i.processing_id as "processingId", i.width, i.height, i.alt_text as "altText"
     from products p
     left join lateral (
-      select key, width, height, alt_text from product_images
+      select processing_id, width, height, alt_text from product_images
       where product_id = p.id order by position limit 1
     ) i on true
     ${
@@ -434,9 +458,9 @@ export async function listProducts({
   const page = rows.slice(0, limit)
   const last = page.at(-1)
   return {
-    products: page.map(({ imageKey, width, height, altText, micros: _micros, ...product }) => ({
+    products: page.map(({ processingId, width, height, altText, micros: _micros, ...product }) => ({
       ...product,
-      image: imageKey ? { key: imageKey, width, height, altText } : null,
+      image: processingId ? { processingId, width, height, altText } : null,
     })),
     nextCursor: rows.length > limit && last ? `${last.micros}_${last.id}` : null,
   }

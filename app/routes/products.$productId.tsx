@@ -3,31 +3,33 @@ import { Link, useLoaderData } from '@remix-run/react'
 import { requireProduct } from '~/models/product.server'
 import { requireAdmin } from '~/utils/auth.server'
 import { formatPrice } from '~/utils/product-schema'
-import { imageUrl } from '~/utils/storage.server'
+import { VariantImage } from '~/components/variant-image'
+import { imageViews } from '~/images/view.server'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? `${data.product.name} · Product images` : 'Product not found' },
 ]
 
+/** A gallery cell's width (styles.css: main ≤ 960 px, padding 24 px, columns ≥ 220 px, gap 16 px). */
+const GALLERY_SIZES =
+  '(max-width: 503px) calc(100vw - 48px), (max-width: 739px) calc(50vw - 32px), (max-width: 975px) calc(33.4vw - 27px), 293px'
+
 export async function loader({ request, params }: LoaderFunctionArgs) {
   await requireAdmin(request)
   const product = await requireProduct(params.productId)
   const count = product.images.length
+  const views = await imageViews(product.images)
   return {
     product: {
       id: product.id,
       name: product.name,
       price: formatPrice(product.priceCents),
       description: product.description,
-      images: await Promise.all(
-        product.images.map(async (image, i) => ({
-          id: image.id,
-          url: await imageUrl(image.key),
-          width: image.width,
-          height: image.height,
-          alt: image.altText || `${product.name}, image ${i + 1} of ${count}`,
-        })),
-      ),
+      images: product.images.map((image, i) => ({
+        id: image.id,
+        view: views[i]!,
+        alt: image.altText || `${product.name}, image ${i + 1} of ${count}`,
+      })),
     },
   }
 }
@@ -52,11 +54,10 @@ export default function ProductPage() {
         <ul className="gallery" aria-label="Images">
           {product.images.map((image, i) => (
             <li key={image.id}>
-              <img
-                src={image.url}
+              <VariantImage
+                image={image.view}
                 alt={image.alt}
-                width={image.width}
-                height={image.height}
+                sizes={GALLERY_SIZES}
                 loading={i < 3 ? 'eager' : 'lazy'}
               />
             </li>

@@ -3,34 +3,32 @@ import { Link, useLoaderData } from '@remix-run/react'
 import { listProducts } from '~/models/product.server'
 import { requireAdmin } from '~/utils/auth.server'
 import { formatPrice } from '~/utils/product-schema'
-import { imageUrl } from '~/utils/storage.server'
+import { VariantImage } from '~/components/variant-image'
+import { imageViews } from '~/images/view.server'
 
 export const meta: MetaFunction = () => [{ title: 'Products · Product images' }]
 
 export const PAGE_SIZE = 24
 
+/** A card's width at each viewport (styles.css: main ≤ 960 px, padding 24 px, columns ≥ 200 px, gap 16 px). */
+const CARD_SIZES =
+  '(max-width: 463px) calc(100vw - 48px), (max-width: 679px) calc(50vw - 32px), (max-width: 895px) calc(33.4vw - 27px), 216px'
+
 export async function loader({ request }: LoaderFunctionArgs) {
   await requireAdmin(request)
   const after = new URL(request.url).searchParams.get('after')
   const page = await listProducts({ limit: PAGE_SIZE, after })
+  const views = await imageViews(page.products.flatMap((product) => (product.image ? [product.image] : [])))
+  let next = 0
   return {
     nextCursor: page.nextCursor,
     isFirstPage: !after,
-    products: await Promise.all(
-      page.products.map(async (product) => ({
-        id: product.id,
-        name: product.name,
-        price: formatPrice(product.priceCents),
-        image: product.image
-          ? {
-              url: await imageUrl(product.image.key),
-              width: product.image.width,
-              height: product.image.height,
-              alt: product.image.altText || product.name,
-            }
-          : null,
-      })),
-    ),
+    products: page.products.map((product) => ({
+      id: product.id,
+      name: product.name,
+      price: formatPrice(product.priceCents),
+      image: product.image ? { view: views[next++]!, alt: product.image.altText || product.name } : null,
+    })),
   }
 }
 
@@ -53,11 +51,10 @@ export default function Products() {
               <Link to={`/products/${product.id}`}>
                 <div className="thumb">
                   {product.image ? (
-                    <img
-                      src={product.image.url}
+                    <VariantImage
+                      image={product.image.view}
                       alt={product.image.alt}
-                      width={product.image.width}
-                      height={product.image.height}
+                      sizes={CARD_SIZES}
                       loading={i < 8 ? 'eager' : 'lazy'}
                     />
                   ) : (

@@ -75,6 +75,8 @@ export const EnvSchema = z.object({
     .enum(['true', 'false', '1', '0'])
     .default('true')
     .transform((v) => v === 'true' || v === '1'),
+  /** Images one process makes variants of at once (each also uses libvips' threads, one per core). */
+  IMAGE_PROCESSING_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(1),
   // Only read when DATABASE_URL / S3_ENDPOINT are unset and the server starts the local services.
   LOCAL_POSTGRES_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
   LOCAL_S3_PORT: z.coerce.number().int().min(1).max(65535).default(7480),

@@ -33,7 +33,7 @@ import {
 import { ServiceUnavailableError, UNAVAILABLE, unavailableService, withDeadline } from './availability.server'
 import { describeMove, moveImage } from './image-order'
 import { hasControlCharacters } from './text'
-import { imageUrl } from './storage.server'
+import { imageViews } from '~/images/view.server'
 
 /** Everything the edit form renders: from the database when it opens, from the submit when it fails. */
 export interface EditFormState {
@@ -282,15 +282,13 @@ async function existingImages(
         (rank.get(a.image.id) ?? order?.length ?? 0) - (rank.get(b.image.id) ?? order?.length ?? 0) ||
         a.savedIndex - b.savedIndex,
     )
-  return Promise.all(
-    sorted.map(async ({ image, savedIndex }) => ({
-      id: image.id,
-      url: await imageUrl(image.key),
-      width: image.width,
-      height: image.height,
-      altText: altTexts.get(image.id) ?? image.altText,
-      label: image.altText || `Image ${savedIndex + 1}`,
-      removed: removed.has(image.id),
-    })),
-  )
+  const views = await imageViews(sorted.map(({ image }) => image))
+  return sorted.map(({ image, savedIndex }, i) => ({
+    id: image.id,
+    view: views[i]!,
+    downloadUrl: `/products/${product.id}/images/${image.id}/original`,
+    altText: altTexts.get(image.id) ?? image.altText,
+    label: image.altText || `Image ${savedIndex + 1}`,
+    removed: removed.has(image.id),
+  }))
 }

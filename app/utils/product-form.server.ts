@@ -12,7 +12,8 @@ import { getEnv } from './env.server'
 import { parseImageForm } from './form-upload.server'
 import { FORM_FIELDS, isUuid, ProductFieldsSchema, type ProductFieldErrors } from './product-schema'
 import { checkStagedUpload, type StagedImage } from './staged-image.server'
-import { presignedViewUrl } from './storage.server'
+import { stagedImageViews } from '~/images/start.server'
+import type { ImageView } from '~/images/variants'
 import { verifyUploadRef } from './upload-ref.server'
 import {
   checkServices,
@@ -26,7 +27,8 @@ import { formatBytes, type UploaderSettings, type UploadLimits } from './upload-
 export interface KeptImage {
   ref: string
   fileName: string
-  previewUrl: string
+  /** Its variants or placeholder (never the staged original); null when the database cannot say. */
+  preview: ImageView | null
   /** Unknown when storage could not be asked (the form came back because it did not answer). */
   width: number | null
   height: number | null
@@ -231,10 +233,10 @@ export async function whileAvailable<T>(
     const images = [
       ...(await keptImages(checked)),
       ...(await Promise.all(
-        others.map(async ({ token, ref }) => ({
+        others.map(({ token, ref }) => ({
           ref: token,
           fileName: ref.fileName,
-          previewUrl: await presignedViewUrl(ref.key),
+          preview: null,
           width: null,
           height: null,
         })),
@@ -312,16 +314,15 @@ async function saveProductForm(
 }
 
 /** Preview data for staged images a form keeps across submits. */
-export function keptImages(images: CheckedImage[]): Promise<KeptImage[]> {
-  return Promise.all(
-    images.map(async ({ image, ref }) => ({
-      ref,
-      fileName: image.fileName,
-      previewUrl: await presignedViewUrl(image.key),
-      width: image.width,
-      height: image.height,
-    })),
-  )
+export async function keptImages(images: CheckedImage[]): Promise<KeptImage[]> {
+  const previews = await stagedImageViews(images.map(({ image }) => image))
+  return images.map(({ image, ref }, i) => ({
+    ref,
+    fileName: image.fileName,
+    preview: previews[i] ?? null,
+    width: image.width,
+    height: image.height,
+  }))
 }
 
 async function failure(

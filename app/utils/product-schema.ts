@@ -1,3 +1,4 @@
+import type { ImageView } from '~/images/variants'
 import { z } from 'zod'
 import { hasControlCharacters } from './text'
 
@@ -26,9 +27,9 @@ export const MAX_ALT_TEXT_LENGTH = 500
 /** One of the product's saved images, as the edit form shows it. */
 export interface SavedImage {
   id: string
-  url: string
-  width: number
-  height: number
+  view: ImageView
+  /** Downloads the original (an attachment); pages never show it. */
+  downloadUrl: string
   altText: string
   /** Stays the same while the admin moves images around: the alt text, else "Image N" by saved position. */
   label: string

@@ -90,8 +90,14 @@ export function newStagingKey(adminId: number, type: ImageType) {
   return `${stagingPrefix(adminId)}${randomUUID()}.${IMAGE_EXTENSIONS[type]}`
 }
 
+/** Attached originals: private, never shown on a page, downloaded by admins only (presigned). */
+export const ORIGINALS_PREFIX = 'originals/'
+
+/** Processed variants: the only prefix a CDN at PUBLIC_BASE_URL may serve. */
+export const VARIANTS_PREFIX = 'variants/'
+
 export function newProductImageKey(productId: string, type: ImageType) {
-  return `products/${productId}/${randomUUID()}.${IMAGE_EXTENSIONS[type]}`
+  return `${ORIGINALS_PREFIX}${productId}/${randomUUID()}.${IMAGE_EXTENSIONS[type]}`
 }
 
 export class StorageError extends Error {
@@ -407,13 +413,15 @@ const VIEW_URL_LIFETIME_SECONDS = 2 * 60 * 60
 const VIEW_URL_WINDOW_MS = 60 * 60 * 1000
 
 /**
- * A URL the browser can load an image from: PUBLIC_BASE_URL + key when set, otherwise a presigned GET.
+ * A URL the browser can load a variant from: PUBLIC_BASE_URL + key when set (only for variants/; any
+ * other key is always presigned), otherwise a presigned GET.
  * Presigned URLs are signed as of the start of the current hour and live two hours, so the same key
  * gets the same URL for an hour and the browser cache keeps working.
  */
 export async function imageUrl(key: string): Promise<string> {
   const env = getEnv()
-  if (env.PUBLIC_BASE_URL) return `${env.PUBLIC_BASE_URL.replace(/\/+$/, '')}/${key}`
+  if (env.PUBLIC_BASE_URL && key.startsWith(VARIANTS_PREFIX))
+    return `${env.PUBLIC_BASE_URL.replace(/\/+$/, '')}/${key}`
   return presignedViewUrl(key)
 }
 

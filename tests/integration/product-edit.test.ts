@@ -33,7 +33,7 @@ function formOf(fields: Fields, files: Buffer[] = []) {
 async function createProduct(count: number): Promise<Product> {
   const files = Array.from({ length: count }, (_, i) => makePng(10 + i, 8))
   const result = await submitProductForm(
-    new Request('http://localhost/products/new', {
+    new Request('http://localhost/originals/new', {
       method: 'POST',
       body: formOf({ name: `Edited ${randomUUID()}`, price: '3.00' }, files),
     }),
@@ -59,7 +59,7 @@ function editFields(product: Product, changes: Fields = {}): Fields {
 
 async function edit(product: Product, fields: Fields, files: Buffer[] = []): Promise<EditResult> {
   return submitProductEdit(
-    new Request(`http://localhost/products/${product.id}/edit`, {
+    new Request(`http://localhost/originals/${product.id}/edit`, {
       method: 'POST',
       body: formOf(fields, files),
     }),
@@ -108,7 +108,7 @@ describe('editing a product', () => {
     expect(saved.images.map((image) => image.position)).toEqual([0, 1, 2])
     expect(saved.images[1]!.altText).toBe('A side view')
     // The new image left staging for the product's prefix; the removed one is gone from the bucket.
-    expect(saved.images[2]!.key).toMatch(new RegExp(`^products/${product.id}/`))
+    expect(saved.images[2]!.key).toMatch(new RegExp(`^originals/${product.id}/`))
     expect(await headObject(saved.images[2]!.key)).not.toBeNull()
     await runQueuedDeletions()
     expect(await headObject(removedKey)).toBeNull()

@@ -29,7 +29,7 @@ function submit(fields: Record<string, string | string[]>, files: File[] = [], a
     for (const v of Array.isArray(value) ? value : [value]) form.append(name, v)
   }
   for (const f of files) form.append('images', f)
-  return submitProductForm(new Request('http://localhost/products/new', { method: 'POST', body: form }), as)
+  return submitProductForm(new Request('http://localhost/originals/new', { method: 'POST', body: form }), as)
 }
 
 function failed(result: ProductFormResult) {
@@ -59,7 +59,7 @@ describe('the product form without JavaScript', () => {
       [1, 'image/gif', 30, 20],
     ])
     for (const image of product!.images) {
-      expect(image.key.startsWith(`products/${result.productId}/`)).toBe(true)
+      expect(image.key.startsWith(`originals/${result.productId}/`)).toBe(true)
       expect(await headObject(image.key)).toMatchObject({
         byteSize: image.byteSize,
         contentType: image.contentType,
@@ -116,7 +116,9 @@ describe('the product form without JavaScript', () => {
     })
     expect(first.images).toHaveLength(1)
     expect(first.images[0]).toMatchObject({ fileName: 'keep.png', width: 20, height: 10 })
-    expect(first.images[0]!.previewUrl).toMatch(/X-Amz-Signature=/)
+    // Its preview is a placeholder until its variants are made; the staged original is never shown.
+    expect(first.images[0]!.preview).toMatchObject({ status: 'pending', src: null, srcSet: null })
+    expect(JSON.stringify(first)).not.toContain('staging/')
 
     const name = `Vase ${randomUUID()}`
     const second = await submit({

@@ -76,7 +76,7 @@ async function checked(key: string, fileName: string): Promise<StagedImage> {
 function formRequest(fields: [string, string][]) {
   const form = new FormData()
   for (const [name, value] of fields) form.append(name, value)
-  return new Request('http://localhost/products/new', { method: 'POST', body: form })
+  return new Request('http://localhost/originals/new', { method: 'POST', body: form })
 }
 
 describe('exactly the checked bytes are attached', () => {
@@ -128,7 +128,7 @@ describe('exactly the checked bytes are attached', () => {
 
   it('a save that fails after copying leaves every copy recorded, and the worker removes them', async () => {
     const sql = getSql()
-    // The database refuses this one product after its images were copied into products/<id>/.
+    // The database refuses this one product after its images were copied into originals/<id>/.
     const name = `Crash-${randomUUID()}`
     await sql.unsafe(`
       create or replace function refuse_crash_products() returns trigger language plpgsql as $$
@@ -147,16 +147,16 @@ describe('exactly the checked bytes are attached', () => {
       idempotencyKey: randomUUID(),
     }).catch((error: Error) => error)
     const productId = /simulated failure of product ([0-9a-f-]{36})/.exec(String(failure))![1]!
-    const copies = await listKeys(`products/${productId}/`)
+    const copies = await listKeys(`originals/${productId}/`)
     expect(copies).toHaveLength(1)
     const recorded = await sql<{ key: string }[]>`select key from storage_deletions where key = ${copies[0]!}`
     expect(recorded).toHaveLength(1)
     await drainStorageDeletions()
-    expect(await listKeys(`products/${productId}/`)).toEqual([])
+    expect(await listKeys(`originals/${productId}/`)).toEqual([])
   })
 
   it('records a copy before it is made, and the worker leaves it alone while its save may still commit', async () => {
-    const key = `products/${randomUUID()}/pending.png`
+    const key = `originals/${randomUUID()}/pending.png`
     await recordPendingCopies([key])
     await getS3().send(new PutObjectCommand({ Bucket: getEnv().S3_BUCKET, Key: key, Body: makePng(2, 2) }))
     await drainStorageDeletions()

@@ -1,0 +1,45 @@
+import { queueImageProcessing } from '~/jobs/queue.server'
+import { ensureProcessing, getProcessing } from '~/models/image-processing.server'
+import { getSql } from '~/utils/db.server'
+import { errorMessage } from '~/utils/errors'
+import type { StagedImage } from '~/utils/staged-image.server'
+import type { ImageView } from './variants'
+import { toView } from './view.server'
+
+/**
+ * Starts making the variants of checked uploads now, before the form is saved (a job per image,
+ * queued once however often this is called). Returns each one's processing id.
+ */
+export async function startProcessing(images: readonly Pick<StagedImage, 'key' | 'etag'>[]) {
+  if (images.length === 0) return []
+  return getSql().begin(async (tx) => {
+    const started = []
+    for (const image of images)
+      started.push(await ensureProcessing(tx, { sourceKey: image.key, etag: image.etag }))
+    await queueImageProcessing(
+      tx,
+      started.filter((p) => p.pending).map((p) => p.id),
+    )
+    return started.map((p) => p.id)
+  })
+}
+
+/**
+ * How staged images kept by a form look: their variants if made already, else their placeholder
+ * (processing starts now if it had not). Null for each when the database cannot say.
+ */
+export async function stagedImageViews(images: readonly StagedImage[]): Promise<(ImageView | null)[]> {
+  try {
+    const ids = await startProcessing(images)
+    const processing = await getProcessing(ids)
+    return await Promise.all(
+      images.map((image, i) => {
+        const found = processing.get(ids[i]!)
+        return found ? toView(found, image) : null
+      }),
+    )
+  } catch (error) {
+    console.warn(`[images] previews of kept uploads unavailable: ${errorMessage(error)}`)
+    return images.map(() => null)
+  }
+}

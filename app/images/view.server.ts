@@ -1,0 +1,69 @@
+import { getProcessing, type Processing } from '~/models/image-processing.server'
+import { imageUrl } from '~/utils/storage.server'
+import { VARIANT_FORMATS, VARIANT_MIME, type ImageView } from './variants'
+
+/** The fallback `src`: the smallest variant at least this wide (a browser without srcset gets it). */
+const FALLBACK_WIDTH = 512
+
+export async function imageViews(
+  images: readonly { processingId: string; width: number; height: number }[],
+): Promise<ImageView[]> {
+  const processing = await getProcessing(images.map((image) => image.processingId))
+  return Promise.all(
+    images.map(async (image) => {
+      const found = processing.get(image.processingId)
+      return found ? toView(found, image) : pendingView(image)
+    }),
+  )
+}
+
+export async function toView(
+  processing: Processing,
+  original: { width: number; height: number },
+): Promise<ImageView> {
+  const candidates = await Promise.all(
+    VARIANT_FORMATS.map(async (format) => {
+      const variants = processing.variants.filter((v) => v.format === format)
+      const urls = await Promise.all(variants.map((v) => imageUrl(v.key)))
+      return { format, variants, urls }
+    }),
+  )
+  const [first, ...others] = candidates
+  const ready = processing.status === 'ready' && first && first.variants.length > 0
+  // The largest variant has the oriented shape (a phone's portrait photo is stored sideways).
+  const largest = ready ? first.variants.at(-1)! : null
+  const fallback = ready
+    ? (first.variants.findIndex((v) => v.width >= FALLBACK_WIDTH) + 1 || first.variants.length) - 1
+    : -1
+  const srcSetOf = (c: (typeof candidates)[number]) =>
+    c.variants.map((v, i) => `${c.urls[i]} ${v.width}w`).join(', ')
+  return {
+    status: ready ? 'ready' : processing.status === 'failed' ? 'failed' : 'pending',
+    width: largest?.width ?? original.width,
+    height: largest?.height ?? original.height,
+    src: ready ? first.urls[fallback]! : null,
+    srcSet: ready ? srcSetOf(first) : null,
+    sources: ready
+      ? others
+          .filter((c) => c.variants.length > 0)
+          .map((c) => ({ type: VARIANT_MIME[c.format], srcSet: srcSetOf(c) }))
+      : [],
+    placeholder: processing.placeholder,
+    color: processing.color,
+    failure: processing.status === 'failed' ? processing.failure : null,
+  }
+}
+
+function pendingView(original: { width: number; height: number }): ImageView {
+  return {
+    status: 'pending',
+    width: original.width,
+    height: original.height,
+    src: null,
+    srcSet: null,
+    sources: [],
+    placeholder: null,
+    color: null,
+    failure: null,
+  }
+}

@@ -1,0 +1,247 @@
+import type { TransactionSql } from 'postgres'
+import { getSql, type Sql } from '~/utils/db.server'
+import type { VariantFormat } from '~/images/variants'
+import { queueDeletions } from './storage-deletion.server'
+
+type Db = TransactionSql | Sql
+
+/** How a worker holds an image while it makes its variants; a worker that died gives it back after. */
+export const CLAIM_SECONDS = 10 * 60
+
+export interface VariantRecord {
+  format: VariantFormat
+  width: number
+  height: number
+  byteSize: number
+  key: string
+}
+
+/** What pages need of an image's processing: its variants once ready, its placeholder before. */
+export interface Processing {
+  status: 'pending' | 'ready' | 'failed'
+  failure: string | null
+  placeholder: string | null
+  color: string | null
+  variants: VariantRecord[]
+}
+
+/**
+ * The processing record of a checked upload, created on first call: the upload's variants are made as
+ * soon as it is checked, before the form is saved. Returns its id and whether it still needs a job.
+ */
+export async function ensureProcessing(
+  db: Db,
+  { sourceKey, etag }: { sourceKey: string; etag: string },
+): Promise<{ id: string; pending: boolean }> {
+  const [row] = await db<{ id: string; status: Processing['status'] }[]>`
+    with inserted as (
+      insert into image_processing (source_key, source_etag) values (${sourceKey}, ${etag})
+      on conflict (source_key) do nothing
+      returning id, status)
+    select id, status from inserted
+    union all
+    select id, status from image_processing where source_key = ${sourceKey}`
+  return { id: row!.id, pending: row!.status === 'pending' }
+}
+
+/**
+ * Hands an upload's processing over to the product's copy of it (in the attaching transaction): the
+ * variants already made stay, and any still to make are made from the copy, which outlives staging.
+ */
+export async function moveProcessingSource(
+  tx: TransactionSql,
+  { stagingKey, originalKey, etag }: { stagingKey: string; originalKey: string; etag: string },
+) {
+  const { id } = await ensureProcessing(tx, { sourceKey: stagingKey, etag })
+  // A failure while staged (say, staging expired mid-retry) gets another go from the product's copy.
+  const [row] = await tx<{ status: Processing['status'] }[]>`
+    update image_processing
+    set source_key = ${originalKey}, source_etag = null, updated_at = now(),
+        status = case when status = 'failed' then 'pending' else status end,
+        failure = case when status = 'failed' then null else failure end
+    where id = ${id}
+    returning status`
+  return { id, pending: row!.status === 'pending' }
+}
+
+/**
+ * Claims an image for this worker if it needs variants (none yet, or made with another variant set)
+ * and no other worker holds it. 'busy': another worker does; 'done': nothing to do (or no such image).
+ */
+export async function claimProcessing(
+  id: string,
+  version: string,
+): Promise<{ sourceKey: string; etag: string | null } | 'busy' | 'done'> {
+  const sql = getSql()
+  const [claimed] = await sql<{ sourceKey: string; etag: string | null }[]>`
+    update image_processing
+    set claimed_until = now() + ${CLAIM_SECONDS} * interval '1 second'
+    where id = ${id}
+      and (claimed_until is null or claimed_until < now())
+      and (status = 'pending' or variant_version is distinct from ${version})
+    returning source_key as "sourceKey", source_etag as etag`
+  if (claimed) return claimed
+  const [held] = await sql`
+    select 1 from image_processing where id = ${id} and claimed_until >= now()
+      and (status = 'pending' or variant_version is distinct from ${version})`
+  return held ? 'busy' : 'done'
+}
+
+/** Lets another attempt claim the image at once (this one failed and will be retried). */
+export async function releaseProcessing(id: string) {
+  await getSql()`update image_processing set claimed_until = null where id = ${id}`
+}
+
+/** The current source of an image's processing (it moves from staging to the product at save). */
+export async function processingSource(id: string) {
+  const [row] = await getSql()<{ sourceKey: string; etag: string | null }[]>`
+    select source_key as "sourceKey", source_etag as etag from image_processing where id = ${id}`
+  return row ?? null
+}
+
+/**
+ * Records variants whose objects now exist, in place of the ones before (returned, for deletion).
+ * Null when the image was deleted meanwhile: the caller deletes the new objects.
+ */
+export async function saveVariants(
+  tx: TransactionSql,
+  {
+    id,
+    version,
+    variants,
+    placeholder,
+    color,
+  }: { id: string; version: string; variants: VariantRecord[]; placeholder: string; color: string },
+): Promise<{ replaced: string[] } | null> {
+  const [row] = await tx`select 1 from image_processing where id = ${id} for update`
+  if (!row) return null
+  const replaced = await tx<{ key: string }[]>`
+    delete from image_variants where processing_id = ${id} returning key`
+  await tx`
+    insert into image_variants ${tx(
+      variants.map((v) => ({
+        processing_id: id,
+        format: v.format,
+        width: v.width,
+        height: v.height,
+        byte_size: v.byteSize,
+        key: v.key,
+      })),
+    )}`
+  await tx`
+    update image_processing
+    set status = 'ready', failure = null, variant_version = ${version}, placeholder = ${placeholder},
+        color = ${color}, claimed_until = null, updated_at = now()
+    where id = ${id}`
+  return { replaced: replaced.map((r) => r.key) }
+}
+
+/** Processing failed for good: the pages say why; variants made by an earlier run stay. */
+export async function failProcessing(id: string, failure: string) {
+  await getSql()`
+    update image_processing
+    set status = case when status = 'ready' then 'ready' else 'failed' end,
+        failure = ${failure.slice(0, 500)}, claimed_until = null, updated_at = now()
+    where id = ${id}`
+}
+
+/**
+ * Forgets processing records (their images are gone) in `tx`, queueing their variant objects for
+ * deletion once it commits. Returns how many objects were queued.
+ */
+export async function forgetProcessing(tx: TransactionSql, ids: readonly string[]) {
+  if (ids.length === 0) return 0
+  const variants = await tx<{ key: string }[]>`
+    select key from image_variants where processing_id in ${tx(ids)}`
+  await tx`delete from image_processing where id in ${tx(ids)}`
+  await queueDeletions(
+    tx,
+    variants.map((v) => v.key),
+  )
+  return variants.length
+}
+
+/**
+ * Forgets the processing of uploads that were never attached and are older than `olderThanMs` (their
+ * staging objects expire with them), queueing their variants for deletion. Returns how many.
+ */
+export async function forgetUnattachedProcessing({
+  sql = getSql(),
+  olderThanMs,
+  stagingPrefix,
+}: {
+  sql?: Sql
+  olderThanMs: number
+  stagingPrefix: string
+}) {
+  return sql.begin(async (tx) => {
+    const rows = await tx<{ id: string }[]>`
+      select p.id from image_processing p
+      where p.source_key like ${`${stagingPrefix}%`}
+        and p.created_at < now() - ${olderThanMs} * interval '1 millisecond'
+        and not exists (select 1 from product_images i where i.processing_id = p.id)
+      for update skip locked`
+    await forgetProcessing(
+      tx,
+      rows.map((r) => r.id),
+    )
+    return rows.length
+  })
+}
+
+/** The processing of each id (variants smallest first), for the pages that show the images. */
+export async function getProcessing(ids: readonly string[]): Promise<Map<string, Processing>> {
+  const found = new Map<string, Processing>()
+  if (ids.length === 0) return found
+  const sql = getSql()
+  const rows = await sql<(Omit<Processing, 'variants'> & { id: string; variants: VariantRecord[] })[]>`
+    select p.id, p.status, p.failure, p.placeholder, p.color,
+           coalesce(
+             (select json_agg(json_build_object('format', v.format, 'width', v.width, 'height', v.height,
+                                                'byteSize', v.byte_size, 'key', v.key) order by v.width)
+              from image_variants v where v.processing_id = p.id),
+             '[]') as variants
+    from image_processing p where p.id in ${sql(ids)}`
+  for (const { id, ...processing } of rows) found.set(id, processing)
+  return found
+}
+
+/** The processing of staged uploads by staging key (a form kept after a failed save shows them). */
+export async function getProcessingBySource(keys: readonly string[]) {
+  if (keys.length === 0) return new Map<string, Processing>()
+  const sql = getSql()
+  const rows = await sql<{ id: string; sourceKey: string }[]>`
+    select id, source_key as "sourceKey" from image_processing where source_key in ${sql(keys)}`
+  const byId = await getProcessing(rows.map((r) => r.id))
+  return new Map(rows.flatMap((r) => (byId.has(r.id) ? [[r.sourceKey, byId.get(r.id)!]] : [])))
+}
+
+/**
+ * Attached images whose variants were made with another variant set (or never), after `after` in id
+ * order: `npm run images:reprocess` walks them in pages and so resumes where it stopped.
+ */
+export async function outdatedProcessing({
+  version,
+  after,
+  limit,
+}: {
+  version: string
+  after: string | null
+  limit: number
+}) {
+  return getSql()<{ id: string }[]>`
+    select p.id from image_processing p
+    where (p.status = 'pending' or p.variant_version is distinct from ${version})
+      and exists (select 1 from product_images i where i.processing_id = p.id)
+      ${after ? getSql()`and p.id > ${after}` : getSql()``}
+    order by p.id
+    limit ${limit}`
+}
+
+export async function countOutdatedProcessing(version: string) {
+  const [row] = await getSql()<{ n: number }[]>`
+    select count(*)::int as n from image_processing p
+    where (p.status = 'pending' or p.variant_version is distinct from ${version})
+      and exists (select 1 from product_images i where i.processing_id = p.id)`
+  return row!.n
+}
