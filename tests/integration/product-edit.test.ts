@@ -33,7 +33,7 @@ function formOf(fields: Fields, files: Buffer[] = []) {
 async function createProduct(count: number): Promise<Product> {
   const files = Array.from({ length: count }, (_, i) => makePng(10 + i, 8))
   const result = await submitProductForm(
-    new Request('http://localhost/originals/new', {
+    new Request('http://localhost/products/new', {
       method: 'POST',
       body: formOf({ name: `Edited ${randomUUID()}`, price: '3.00' }, files),
     }),
@@ -59,7 +59,7 @@ function editFields(product: Product, changes: Fields = {}): Fields {
 
 async function edit(product: Product, fields: Fields, files: Buffer[] = []): Promise<EditResult> {
   return submitProductEdit(
-    new Request(`http://localhost/originals/${product.id}/edit`, {
+    new Request(`http://localhost/products/${product.id}/edit`, {
       method: 'POST',
       body: formOf(fields, files),
     }),

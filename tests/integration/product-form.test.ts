@@ -29,7 +29,7 @@ function submit(fields: Record<string, string | string[]>, files: File[] = [], a
     for (const v of Array.isArray(value) ? value : [value]) form.append(name, v)
   }
   for (const f of files) form.append('images', f)
-  return submitProductForm(new Request('http://localhost/originals/new', { method: 'POST', body: form }), as)
+  return submitProductForm(new Request('http://localhost/products/new', { method: 'POST', body: form }), as)
 }
 
 function failed(result: ProductFormResult) {

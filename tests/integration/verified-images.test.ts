@@ -76,7 +76,7 @@ async function checked(key: string, fileName: string): Promise<StagedImage> {
 function formRequest(fields: [string, string][]) {
   const form = new FormData()
   for (const [name, value] of fields) form.append(name, value)
-  return new Request('http://localhost/originals/new', { method: 'POST', body: form })
+  return new Request('http://localhost/products/new', { method: 'POST', body: form })
 }
 
 describe('exactly the checked bytes are attached', () => {
