@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState, type CSSProperties } from 'react'
+import { useRevalidator } from '@remix-run/react'
 import { thumbHashToDataURL } from 'thumbhash'
 import type { ImageView } from '~/images/variants'
 
@@ -17,6 +18,29 @@ function usePlaceholderUrl(hash: string | null) {
     setUrl(decoded)
   }, [hash])
   return url
+}
+
+const REFRESH_MS = 1_500
+const REFRESH_TRIES = 40
+
+/**
+ * While some image on the page is still being prepared, asks the loader again now and then (for a
+ * minute at most, only while the page is visible), so its variants replace the placeholder without a
+ * reload. Without JavaScript the next visit shows them.
+ */
+export function useRefreshWhilePending(images: readonly ImageView[]) {
+  const { revalidate, state } = useRevalidator()
+  const pending = images.some((image) => image.status === 'pending')
+  const tries = useRef(0)
+  useEffect(() => {
+    if (!pending || state !== 'idle' || tries.current >= REFRESH_TRIES) return
+    const timer = setTimeout(() => {
+      if (document.visibilityState !== 'visible') return
+      tries.current++
+      revalidate()
+    }, REFRESH_MS)
+    return () => clearTimeout(timer)
+  }, [pending, state, revalidate, images])
 }
 
 /**
@@ -92,7 +116,7 @@ export function VariantImage({
       decoding="async"
       draggable={draggable}
       data-image-state="ready"
-      data-placeholder={placeholder ? 'painted' : undefined}
+      data-placeholder={placeholder && !loaded ? 'painted' : undefined}
       style={paint}
       onLoad={() => setLoaded(true)}
     />

@@ -1,5 +1,6 @@
 import { queueImageProcessing } from '~/jobs/queue.server'
 import { ensureProcessing, getProcessing } from '~/models/image-processing.server'
+import { withDeadline } from '~/utils/availability.server'
 import { getSql } from '~/utils/db.server'
 import { errorMessage } from '~/utils/errors'
 import type { StagedImage } from '~/utils/staged-image.server'
@@ -24,22 +25,32 @@ export async function startProcessing(images: readonly Pick<StagedImage, 'key' |
   })
 }
 
+const PREVIEW_DEADLINE_MS = 2_000
+
 /**
  * How staged images kept by a form look: their variants if made already, else their placeholder
  * (processing starts now if it had not). Null for each when the database cannot say.
  */
 export async function stagedImageViews(images: readonly StagedImage[]): Promise<(ImageView | null)[]> {
+  const none = () => images.map(() => null)
   try {
-    const ids = await startProcessing(images)
-    const processing = await getProcessing(ids)
-    return await Promise.all(
-      images.map((image, i) => {
-        const found = processing.get(ids[i]!)
-        return found ? toView(found, image) : null
-      }),
+    // A form coming back because the database stalls must not wait on it again for its previews.
+    return await withDeadline(
+      (async () => {
+        const ids = await startProcessing(images)
+        const processing = await getProcessing(ids)
+        return Promise.all(
+          images.map((image, i) => {
+            const found = processing.get(ids[i]!)
+            return found ? toView(found, image) : null
+          }),
+        )
+      })(),
+      PREVIEW_DEADLINE_MS,
+      none,
     )
   } catch (error) {
     console.warn(`[images] previews of kept uploads unavailable: ${errorMessage(error)}`)
-    return images.map(() => null)
+    return none()
   }
 }

@@ -1,14 +1,35 @@
 import { getProcessing, type Processing } from '~/models/image-processing.server'
+import { withDeadline } from '~/utils/availability.server'
 import { imageUrl } from '~/utils/storage.server'
 import { VARIANT_FORMATS, VARIANT_MIME, type ImageView } from './variants'
 
 /** The fallback `src`: the smallest variant at least this wide (a browser without srcset gets it). */
 const FALLBACK_WIDTH = 512
 
+/**
+ * A page that comes back while PostgreSQL stalls (an edit form, say) shows the images as this server
+ * last saw them rather than wait on the database again.
+ */
+const LOOKUP_DEADLINE_MS = 2_000
+const lastSeen = new Map<string, Processing>()
+
+function remember(found: Map<string, Processing>) {
+  if (lastSeen.size > 10_000) lastSeen.clear()
+  for (const [id, processing] of found) lastSeen.set(id, processing)
+  return found
+}
+
+function recalled(ids: readonly string[]) {
+  return new Map(ids.flatMap((id) => (lastSeen.has(id) ? [[id, lastSeen.get(id)!] as const] : [])))
+}
+
 export async function imageViews(
   images: readonly { processingId: string; width: number; height: number }[],
 ): Promise<ImageView[]> {
-  const processing = await getProcessing(images.map((image) => image.processingId))
+  const ids = images.map((image) => image.processingId)
+  const processing = await withDeadline(getProcessing(ids).then(remember), LOOKUP_DEADLINE_MS, () =>
+    recalled(ids),
+  ).catch(() => recalled(ids))
   return Promise.all(
     images.map(async (image) => {
       const found = processing.get(image.processingId)

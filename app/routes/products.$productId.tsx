@@ -3,7 +3,7 @@ import { Link, useLoaderData } from '@remix-run/react'
 import { requireProduct } from '~/models/product.server'
 import { requireAdmin } from '~/utils/auth.server'
 import { formatPrice } from '~/utils/product-schema'
-import { VariantImage } from '~/components/variant-image'
+import { useRefreshWhilePending, VariantImage } from '~/components/variant-image'
 import { imageViews } from '~/images/view.server'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
@@ -36,6 +36,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 
 export default function ProductPage() {
   const { product } = useLoaderData<typeof loader>()
+  useRefreshWhilePending(product.images.map((image) => image.view))
   return (
     <>
       <p>

@@ -3,7 +3,7 @@ import { Link, useLoaderData } from '@remix-run/react'
 import { listProducts } from '~/models/product.server'
 import { requireAdmin } from '~/utils/auth.server'
 import { formatPrice } from '~/utils/product-schema'
-import { VariantImage } from '~/components/variant-image'
+import { useRefreshWhilePending, VariantImage } from '~/components/variant-image'
 import { imageViews } from '~/images/view.server'
 
 export const meta: MetaFunction = () => [{ title: 'Products · Product images' }]
@@ -34,6 +34,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 export default function Products() {
   const { products, nextCursor, isFirstPage } = useLoaderData<typeof loader>()
+  useRefreshWhilePending(products.flatMap((product) => (product.image ? [product.image.view] : [])))
   return (
     <>
       <div className="toolbar">

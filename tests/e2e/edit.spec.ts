@@ -29,6 +29,8 @@ async function createProduct(browser: Browser, baseURL: string, count: number) {
   await page.getByRole('button', { name: 'Create product' }).click()
   await expect(page.getByRole('heading', { level: 1, name })).toBeVisible()
   const id = /\/products\/([0-9a-f-]{36})$/.exec(page.url())![1]!
+  // The worker makes the variants within moments; the tests below start from a product that has them.
+  await expectImagesLoaded(page, 'ul[aria-label="Images"] img', count)
   await context.close()
   return { name, id }
 }
@@ -100,9 +102,9 @@ test.describe('with JavaScript off', () => {
     await expect(page.getByRole('heading', { level: 1, name: renamed })).toBeVisible()
     await expect(page.getByText('$42.50')).toBeVisible()
     const gallery = page.getByRole('list', { name: 'Images' }).locator('li')
+    await expectImagesLoaded(page, 'ul[aria-label="Images"] img', 3)
     expect(await widths(gallery)).toEqual([width(3), width(2), width(4)])
     await expect(gallery.nth(1).getByRole('img')).toHaveAttribute('alt', 'Green lamp, side view')
-    await expectImagesLoaded(page, 'ul[aria-label="Images"] img', 3)
     await expectObjectGone(removedKey)
 
     // Stored: a reload and the edit form show the saved order; the primary image leads the list.
@@ -144,6 +146,7 @@ test.describe('with JavaScript off', () => {
     await page.getByRole('button', { name: 'Save changes' }).click()
     await expect(page).toHaveURL(new RegExp(`/products/${id}$`))
     const gallery = page.getByRole('list', { name: 'Images' }).locator('li')
+    await expectImagesLoaded(page, 'ul[aria-label="Images"] img', 2)
     expect(await widths(gallery)).toEqual([width(1), width(5)])
     await expect(gallery.first().getByRole('img')).toHaveAttribute('alt', 'Kept alt')
   })
@@ -266,9 +269,9 @@ test.describe('with JavaScript on', () => {
     await expect(page.getByText('$55.00')).toBeVisible()
     await expect(page.getByText('Brass, with a linen shade.')).toBeVisible()
     const gallery = page.getByRole('list', { name: 'Images' }).locator('li')
+    await expectImagesLoaded(page, 'ul[aria-label="Images"] img', 4)
     expect(await widths(gallery)).toEqual([width(3), width(2), width(4), width(6)])
     await expect(gallery.nth(2).getByRole('img')).toHaveAttribute('alt', 'Lamp from above')
-    await expectImagesLoaded(page, 'ul[aria-label="Images"] img', 4)
     await page.reload()
     expect(await widths(gallery)).toEqual([width(3), width(2), width(4), width(6)])
   })
@@ -292,6 +295,7 @@ test.describe('with JavaScript on', () => {
     await expect(page).toHaveURL(new RegExp(`/products/${id}$`))
     const gallery = page.getByRole('list', { name: 'Images' }).locator('li')
     await expect(gallery).toHaveCount(max)
+    await expectImagesLoaded(page, 'ul[aria-label="Images"] img', max)
     expect((await widths(gallery)).at(-1)).toBe(width(max + 1))
   })
 

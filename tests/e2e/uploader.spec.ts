@@ -84,13 +84,13 @@ test('a dropped batch of 8 images, one multipart, uploads while the admin types 
 
   await expect(page.getByRole('heading', { level: 1, name })).toBeVisible()
   await expect(page.getByText('Typed while uploading.')).toBeVisible()
+  await expectImagesLoaded(page, 'ul[aria-label="Images"] img', 8)
   for (const [i, spec] of batch.entries()) {
     await expect(page.getByRole('img', { name: `${name}, image ${i + 1} of 8` })).toHaveAttribute(
       'width',
       String(spec.width),
     )
   }
-  await expectImagesLoaded(page, 'ul[aria-label="Images"] img', 8)
 })
 
 test('a failed image shows its error and is retried alone', async ({ page }) => {

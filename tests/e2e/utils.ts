@@ -13,10 +13,22 @@ export async function signIn(page: Page, redirectTo = '/products', baseURL = '')
   await expect(page).toHaveURL(new RegExp(`${redirectTo.replace(/[/?]/g, '\\$&')}$`))
 }
 
-/** Waits until every <img> in the locator has loaded real pixels from storage. */
+/**
+ * Waits until `count` <img> match (an image whose variants are still being made is a placeholder, not
+ * an <img>: the page is loaded again until the worker has made them) and each has loaded real pixels.
+ */
 export async function expectImagesLoaded(page: Page, selector: string, count: number) {
   const images = page.locator(selector)
-  await expect(images).toHaveCount(count)
+  await expect
+    .poll(
+      async () => {
+        const found = await images.count()
+        if (found < count) await page.reload()
+        return found
+      },
+      { timeout: 30_000, intervals: [250, 500, 1000] },
+    )
+    .toBe(count)
   for (let i = 0; i < count; i++) {
     await expect
       .poll(() => images.nth(i).evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth))

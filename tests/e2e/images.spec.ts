@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto'
+import { expect, test, type Browser, type Page } from '@playwright/test'
+import { makePhoto } from '../support/photos'
+import { expectImagesLoaded, fixture, signIn } from './utils'
+
+test.use({ deviceScaleFactor: 2, viewport: { width: 1280, height: 900 } })
+
+/** Creates a product with one camera photo (JavaScript off) and waits until its variants exist. */
+async function productWithPhoto(browser: Browser, baseURL: string) {
+  const context = await browser.newContext({ javaScriptEnabled: false, baseURL })
+  const page = await context.newPage()
+  await signIn(page, '/products/new')
+  const name = `Photo ${randomUUID().slice(0, 8)}`
+  await page.getByLabel('Name').fill(name)
+  await page.getByLabel('Price').fill('12.00')
+  await page.getByLabel('Images').setInputFiles(fixture('camera.jpg', await makePhoto(1600, 1200)))
+  await page.getByRole('button', { name: 'Create product' }).click()
+  await expect(page.getByRole('heading', { level: 1, name })).toBeVisible()
+  const id = /\/products\/([0-9a-f-]{36})$/.exec(page.url())![1]!
+  await expectImagesLoaded(page, 'ul[aria-label="Images"] img', 1)
+  await context.close()
+  return { name, id }
+}
+
+/** Every image request the page makes to the bucket, and variant responses held back `delayMs`. */
+async function watchImages(page: Page, delayMs: number) {
+  const requested: string[] = []
+  page.on('request', (request) => {
+    if (request.resourceType() === 'image' && !request.url().startsWith('data:'))
+      requested.push(request.url())
+  })
+  await page.route('**/variants/**', async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, delayMs))
+    await route.continue()
+  })
+  return requested
+}
+
+const path = (url: string) => decodeURIComponent(new URL(url).pathname)
+
+test('the list and the product page load the variant their layout needs, never the original, placeholder first', async ({
+  page,
+  browser,
+  baseURL,
+}) => {
+  const { name, id } = await productWithPhoto(browser, baseURL!)
+  // Signed in on a page without images, so that none is in the browser's cache yet.
+  await signIn(page, '/products/new')
+  const requested = await watchImages(page, 3_000)
+
+  await page.goto(`/products/${id}`, { waitUntil: 'domcontentloaded' })
+  const image = page.getByRole('img', { name: `${name}, image 1 of 1` })
+  // While its bytes are on their way the blurred placeholder is painted, at the final size.
+  await expect(image).toHaveAttribute('data-placeholder', 'painted')
+  expect(await image.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBeFalsy()
+  expect(await image.evaluate((img) => getComputedStyle(img).backgroundImage)).toMatch(
+    /^url\("data:image\/png/,
+  )
+  await expect(image).toHaveAttribute('width', '1600')
+  await expect(image).toHaveAttribute('height', '1200')
+  await expect
+    .poll(() => image.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth))
+    .toBeGreaterThan(0)
+  // A gallery cell is 293 CSS px wide at this viewport: at density 2 the 1024 px variant.
+  expect(path(await image.evaluate((img: HTMLImageElement) => img.currentSrc))).toMatch(
+    /\/variants\/.+\/1024\.webp$/,
+  )
+  // Loaded, the placeholder is taken away (a transparent image would show it through).
+  await expect.poll(() => image.evaluate((img) => getComputedStyle(img).backgroundImage)).toBe('none')
+  await expect(image).not.toHaveAttribute('data-placeholder')
+
+  await page.goto('/products', { waitUntil: 'domcontentloaded' })
+  const card = page.getByRole('link', { name: new RegExp(name) }).getByRole('img')
+  await expect(card).toHaveAttribute('data-placeholder', 'painted')
+  await expect
+    .poll(() => card.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth))
+    .toBeGreaterThan(0)
+  // A card is 216 CSS px wide: at density 2 the 512 px variant.
+  expect(path(await card.evaluate((img: HTMLImageElement) => img.currentSrc))).toMatch(
+    /\/variants\/.+\/512\.webp$/,
+  )
+
+  expect(requested.length).toBeGreaterThan(0)
+  for (const url of requested.filter((u) => !u.startsWith(baseURL!))) {
+    expect(path(url)).toContain('/variants/')
+  }
+})
