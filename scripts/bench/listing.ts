@@ -6,7 +6,7 @@ const PRODUCTS = 10_000
 const IMAGES_PER_PRODUCT = 5
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 200)
 
-/** GET /products on 10,000 products and 50,000 images: the first page and one 200 pages deep. */
+/** GET /products on 10,000 products and 50,000 images (each with 2 variants): page 1 and one 200 pages deep. */
 export async function benchListing(): Promise<Row[]> {
   const ctx = await startBenchApp({})
   const sql = postgres(ctx.services.env.DATABASE_URL!, { max: 1, onnotice: () => {} })
@@ -17,9 +17,18 @@ export async function benchListing(): Promise<Row[]> {
       select gen_random_uuid(), 'Product ' || g, 100 + g, '', ${admin!.id}, now() - g * interval '1 second'
       from generate_series(1, ${PRODUCTS}) g`
     await sql`
-      insert into product_images (id, product_id, key, content_type, byte_size, width, height, position)
-      select gen_random_uuid(), p.id, 'products/' || p.id || '/' || n || '.png', 'image/png', 1000, 640, 480, n
+      insert into image_processing (source_key, status, variant_version, placeholder, color)
+      select 'originals/' || p.id || '/' || n || '.png', 'ready', 'bench', 'I/gBBYCHdnZ3l5ZueneYf9mvC321', '#989898'
       from products p, generate_series(0, ${IMAGES_PER_PRODUCT - 1}) n`
+    await sql`
+      insert into image_variants (processing_id, format, width, height, byte_size, key)
+      select id, 'webp', w, w * 3 / 4, 1000, 'variants/' || id || '/bench/' || w || '.webp'
+      from image_processing, unnest(array[256, 512]) w`
+    await sql`
+      insert into product_images (id, product_id, key, content_type, byte_size, width, height, position, processing_id)
+      select gen_random_uuid(), p.id, pr.source_key, 'image/png', 1000, 640, 480, n, pr.id
+      from products p, generate_series(0, ${IMAGES_PER_PRODUCT - 1}) n
+      join image_processing pr on pr.source_key = 'originals/' || p.id || '/' || n || '.png'`
     await sql`analyze`
     // The cursor the "Older products" link carries on page 200.
     const [deep] = await sql<{ cursor: string }[]>`
