@@ -228,21 +228,25 @@ async function uploadAll(ctx: BenchContext, bodies: Buffer[]): Promise<Uploaded[
 }
 
 async function createProduct(ctx: BenchContext, name: string, refs: Uploaded[]) {
-  const form = new URLSearchParams({
-    name,
-    price: '10.00',
-    description: '',
-    idempotencyKey: crypto.randomUUID(),
-  })
+  // As the page posts it: multipart, the uploaded images as references.
+  const form = new FormData()
+  const fields = { name, price: '10.00', description: '', idempotencyKey: crypto.randomUUID() }
+  for (const [field, value] of Object.entries(fields)) form.append(field, value)
   for (const ref of refs) form.append('imageRef', ref.ref)
   const response = await fetch(`${ctx.app.url}/products/new`, {
     method: 'POST',
-    headers: { Cookie: ctx.cookie, Origin: ctx.app.url, 'Content-Type': 'application/x-www-form-urlencoded' },
+    headers: { Cookie: ctx.cookie, Origin: ctx.app.url },
     body: form,
     redirect: 'manual',
   })
   const id = /\/products\/([0-9a-f-]{36})$/.exec(response.headers.get('location') ?? '')?.[1]
-  if (!id) throw new Error(`the form answered ${response.status}: ${(await response.text()).slice(0, 300)}`)
+  if (!id) {
+    const alert = /role="alert"[^>]*>([\s\S]{0,800})/
+      .exec(await response.text())?.[1]
+      ?.replace(/<[^>]+>/g, ' ')
+      .replace(/\s+/g, ' ')
+    throw new Error(`the form answered ${response.status}: ${alert ?? 'no message'}`)
+  }
   return id
 }
 
