@@ -22,7 +22,10 @@ export async function benchImages(): Promise<Row[]> {
   const photos = await Promise.all([1, 2, 3].map((seed) => makePhoto(PHOTO.width, PHOTO.height, { seed })))
   const rows: Row[] = [...(await processingRows(photos[0]!))]
 
-  const ctx = await startBenchApp({ MAX_IMAGE_BYTES: String(20 * MiB) })
+  const ctx = await startBenchApp({
+    MAX_IMAGE_BYTES: String(20 * MiB),
+    MAX_IMAGES_PER_PRODUCT: String(BATCH),
+  })
   const sql = postgres(ctx.services.env.DATABASE_URL!, { max: 2, onnotice: () => {} })
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
