@@ -1,4 +1,4 @@
-import { chromium, type Page } from '@playwright/test'
+import { chromium, type Browser, type Page } from '@playwright/test'
 import postgres from 'postgres'
 import sharp from 'sharp'
 import { makeVariants } from '../../app/images/process.server'
@@ -266,8 +266,9 @@ async function waitUntilProcessed(sql: postgres.Sql, productId: string) {
   }
 }
 
-async function signedInPage(browser: import('@playwright/test').Browser, ctx: BenchContext) {
-  const [name, value] = ctx.cookie.split('=') as [string, string]
+async function signedInPage(browser: Browser, ctx: BenchContext) {
+  const at = ctx.cookie.indexOf('=')
+  const [name, value] = [ctx.cookie.slice(0, at), ctx.cookie.slice(at + 1)]
   const context = await browser.newContext({ deviceScaleFactor: 2, viewport: { width: 1280, height: 900 } })
   await context.addCookies([{ name, value, url: ctx.app.url }])
   return context.newPage()
