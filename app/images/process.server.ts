@@ -24,7 +24,6 @@ export interface ProcessedImage {
   placeholder: string
   /** The dominant colour, `#rrggbb`. */
   color: string
-  animated: boolean
 }
 
 /** No image takes longer than this to process; a pathological file fails instead of holding a worker. */
@@ -91,7 +90,6 @@ async function process(input: Uint8Array, maxPixels: number): Promise<ProcessedI
   // The placeholder and colour come from the first frame, at most 100 px a side as ThumbHash requires.
   const still = base ? sharp(base.data, { raw: base.info }) : open().autoOrient()
   const small = await still
-    .clone()
     .resize(100, 100, { fit: 'inside' })
     .ensureAlpha()
     .raw()
@@ -103,7 +101,6 @@ async function process(input: Uint8Array, maxPixels: number): Promise<ProcessedI
     variants,
     placeholder: Buffer.from(hash).toString('base64'),
     color: `#${hex(dominant.r)}${hex(dominant.g)}${hex(dominant.b)}`,
-    animated,
   }
 }
 

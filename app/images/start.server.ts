@@ -14,9 +14,10 @@ import { toView } from './view.server'
 export async function startProcessing(images: readonly Pick<StagedImage, 'key' | 'etag'>[]) {
   if (images.length === 0) return []
   return getSql().begin(async (tx) => {
-    const started = []
-    for (const image of images)
-      started.push(await ensureProcessing(tx, { sourceKey: image.key, etag: image.etag }))
+    const started = await ensureProcessing(
+      tx,
+      images.map((image) => ({ sourceKey: image.key, etag: image.etag })),
+    )
     await queueImageProcessing(
       tx,
       started.filter((p) => p.pending).map((p) => p.id),

@@ -6,6 +6,7 @@ import {
   isNotFound,
   ObjectChangedError,
   ObjectTooLargeError,
+  sameEtag,
   VARIANTS_PREFIX,
 } from '~/utils/storage.server'
 import { VARIANT_MIME, type VariantFormat } from './variants'
@@ -39,9 +40,8 @@ export async function readOriginal(
         .catch(() => {})
       throw new ObjectTooLargeError(`${key} is larger than ${maxBytes} bytes`)
     }
-    const unquote = (etag?: string) => etag?.replace(/"/g, '')
     // Not every engine honours If-Match; the answer names the ETag of what it sent.
-    if (ifMatch && result.ETag && unquote(result.ETag) !== unquote(ifMatch)) {
+    if (ifMatch && result.ETag && !sameEtag(result.ETag, ifMatch)) {
       result.Body?.transformToWebStream()
         .cancel()
         .catch(() => {})

@@ -53,9 +53,8 @@ export async function toView(
   const ready = processing.status === 'ready' && first && first.variants.length > 0
   // The largest variant has the oriented shape (a phone's portrait photo is stored sideways).
   const largest = ready ? first.variants.at(-1)! : null
-  const fallback = ready
-    ? (first.variants.findIndex((v) => v.width >= FALLBACK_WIDTH) + 1 || first.variants.length) - 1
-    : -1
+  const wideEnough = ready ? first.variants.findIndex((v) => v.width >= FALLBACK_WIDTH) : -1
+  const fallback = ready && wideEnough === -1 ? first.variants.length - 1 : wideEnough
   const srcSetOf = (c: (typeof candidates)[number]) =>
     c.variants.map((v, i) => `${c.urls[i]} ${v.width}w`).join(', ')
   return {

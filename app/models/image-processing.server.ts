@@ -26,42 +26,51 @@ export interface Processing {
 }
 
 /**
- * The processing record of a checked upload, created on first call: the upload's variants are made as
- * soon as it is checked, before the form is saved. Returns its id and whether it still needs a job.
+ * The processing records of checked uploads, created on first call: an upload's variants are made as
+ * soon as it is checked, before the form is saved. Returns each one's id, in order, and whether it
+ * still needs a job.
  */
 export async function ensureProcessing(
   db: Db,
-  { sourceKey, etag }: { sourceKey: string; etag: string },
-): Promise<{ id: string; pending: boolean }> {
-  const [row] = await db<{ id: string; status: Processing['status'] }[]>`
-    with inserted as (
-      insert into image_processing (source_key, source_etag) values (${sourceKey}, ${etag})
-      on conflict (source_key) do nothing
-      returning id, status)
-    select id, status from inserted
-    union all
-    select id, status from image_processing where source_key = ${sourceKey}`
-  return { id: row!.id, pending: row!.status === 'pending' }
+  sources: readonly { sourceKey: string; etag: string }[],
+): Promise<{ id: string; pending: boolean }[]> {
+  if (sources.length === 0) return []
+  const keys = sources.map((s) => s.sourceKey)
+  await db`
+    insert into image_processing (source_key, source_etag)
+    select * from unnest(${keys}::text[], ${sources.map((s) => s.etag)}::text[])
+    on conflict (source_key) do nothing`
+  const rows = await db<{ id: string; status: Processing['status']; sourceKey: string }[]>`
+    select id, status, source_key as "sourceKey" from image_processing where source_key in ${db(keys)}`
+  const byKey = new Map(rows.map((row) => [row.sourceKey, row]))
+  return keys.map((key) => ({ id: byKey.get(key)!.id, pending: byKey.get(key)!.status === 'pending' }))
 }
 
 /**
- * Hands an upload's processing over to the product's copy of it (in the attaching transaction): the
+ * Hands uploads' processing over to the product's copies of them (in the attaching transaction): the
  * variants already made stay, and any still to make are made from the copy, which outlives staging.
+ * A failure while staged (say, staging expired mid-retry) gets another go. Returns ids in order.
  */
-export async function moveProcessingSource(
+export async function moveProcessingSources(
   tx: TransactionSql,
-  { stagingKey, originalKey, etag }: { stagingKey: string; originalKey: string; etag: string },
-) {
-  const { id } = await ensureProcessing(tx, { sourceKey: stagingKey, etag })
-  // A failure while staged (say, staging expired mid-retry) gets another go from the product's copy.
-  const [row] = await tx<{ status: Processing['status'] }[]>`
-    update image_processing
-    set source_key = ${originalKey}, source_etag = null, updated_at = now(),
-        status = case when status = 'failed' then 'pending' else status end,
-        failure = case when status = 'failed' then null else failure end
-    where id = ${id}
-    returning status`
-  return { id, pending: row!.status === 'pending' }
+  moves: readonly { stagingKey: string; originalKey: string; etag: string }[],
+): Promise<{ id: string; pending: boolean }[]> {
+  const processing = await ensureProcessing(
+    tx,
+    moves.map((m) => ({ sourceKey: m.stagingKey, etag: m.etag })),
+  )
+  if (processing.length === 0) return []
+  const rows = await tx<{ id: string; status: Processing['status'] }[]>`
+    update image_processing as p
+    set source_key = v.original_key, source_etag = null, updated_at = now(),
+        status = case when p.status = 'failed' then 'pending' else p.status end,
+        failure = case when p.status = 'failed' then null else p.failure end
+    from unnest(${processing.map((p) => p.id)}::uuid[], ${moves.map((m) => m.originalKey)}::text[])
+      as v (id, original_key)
+    where p.id = v.id
+    returning p.id, p.status`
+  const status = new Map(rows.map((row) => [row.id, row.status]))
+  return processing.map(({ id }) => ({ id, pending: status.get(id) === 'pending' }))
 }
 
 /**
@@ -146,19 +155,22 @@ export async function failProcessing(id: string, failure: string) {
 }
 
 /**
- * Forgets processing records (their images are gone) in `tx`, queueing their variant objects for
- * deletion once it commits. Returns how many objects were queued.
+ * Forgets images that are gone (their rows deleted in `tx`): queues their originals and their variants
+ * for deletion once `tx` commits, and deletes their processing records.
  */
-export async function forgetProcessing(tx: TransactionSql, ids: readonly string[]) {
-  if (ids.length === 0) return 0
+export async function forgetImages(
+  tx: TransactionSql,
+  images: readonly { key?: string; processingId: string }[],
+) {
+  if (images.length === 0) return
+  const ids = images.map((image) => image.processingId)
   const variants = await tx<{ key: string }[]>`
     select key from image_variants where processing_id in ${tx(ids)}`
   await tx`delete from image_processing where id in ${tx(ids)}`
-  await queueDeletions(
-    tx,
-    variants.map((v) => v.key),
-  )
-  return variants.length
+  await queueDeletions(tx, [
+    ...images.flatMap((image) => (image.key ? [image.key] : [])),
+    ...variants.map((v) => v.key),
+  ])
 }
 
 /**
@@ -181,9 +193,9 @@ export async function forgetUnattachedProcessing({
         and p.created_at < now() - ${olderThanMs} * interval '1 millisecond'
         and not exists (select 1 from product_images i where i.processing_id = p.id)
       for update skip locked`
-    await forgetProcessing(
+    await forgetImages(
       tx,
-      rows.map((r) => r.id),
+      rows.map((r) => ({ processingId: r.id })),
     )
     return rows.length
   })
@@ -204,16 +216,6 @@ export async function getProcessing(ids: readonly string[]): Promise<Map<string,
     from image_processing p where p.id in ${sql(ids)}`
   for (const { id, ...processing } of rows) found.set(id, processing)
   return found
-}
-
-/** The processing of staged uploads by staging key (a form kept after a failed save shows them). */
-export async function getProcessingBySource(keys: readonly string[]) {
-  if (keys.length === 0) return new Map<string, Processing>()
-  const sql = getSql()
-  const rows = await sql<{ id: string; sourceKey: string }[]>`
-    select id, source_key as "sourceKey" from image_processing where source_key in ${sql(keys)}`
-  const byId = await getProcessing(rows.map((r) => r.id))
-  return new Map(rows.flatMap((r) => (byId.has(r.id) ? [[r.sourceKey, byId.get(r.id)!]] : [])))
 }
 
 /**

@@ -5,7 +5,7 @@ import { isUuid, type ProductFields } from '~/utils/product-schema'
 import type { StagedImage } from '~/utils/staged-image.server'
 import { queueImageProcessing, wakeStorageDeletions } from '~/jobs/queue.server'
 import { copyObject, isNotFound, newProductImageKey, ObjectChangedError } from '~/utils/storage.server'
-import { forgetProcessing, moveProcessingSource } from './image-processing.server'
+import { forgetImages, moveProcessingSources } from './image-processing.server'
 import { abandonCopies, keepCopies, queueDeletions, recordPendingCopies } from './storage-deletion.server'
 
 export interface ProductImage {
@@ -207,14 +207,7 @@ export async function updateProduct({
         const gone = await tx<{ key: string; processingId: string }[]>`
           delete from product_images where product_id = ${productId} and id in ${tx(removed)}
           returning key, processing_id as "processingId"`
-        await queueDeletions(
-          tx,
-          gone.map((row) => row.key),
-        )
-        await forgetProcessing(
-          tx,
-          gone.map((row) => row.processingId),
-        )
+        await forgetImages(tx, gone)
       }
       // Positions are unique per product; checked at commit so the images can swap places.
       await tx`set constraints product_images_product_id_position_key deferred`
@@ -344,30 +337,27 @@ async function insertImages(
   placed: PlacedImage[],
   firstPosition: number,
 ) {
-  const rows = []
-  const toProcess: string[] = []
-  for (const [i, { image, id, key }] of placed.entries()) {
-    const processing = await moveProcessingSource(tx, {
-      stagingKey: image.key,
-      originalKey: key,
-      etag: image.etag,
-    })
-    if (processing.pending) toProcess.push(processing.id)
-    rows.push({
-      id,
-      product_id: productId,
-      key,
-      content_type: image.contentType,
-      byte_size: image.byteSize,
-      width: image.width,
-      height: image.height,
-      position: firstPosition + i,
-      processing_id: processing.id,
-      file_name: image.fileName,
-    })
-  }
+  const processing = await moveProcessingSources(
+    tx,
+    placed.map(({ image, key }) => ({ stagingKey: image.key, originalKey: key, etag: image.etag })),
+  )
+  const rows = placed.map(({ image, id, key }, i) => ({
+    id,
+    product_id: productId,
+    key,
+    content_type: image.contentType,
+    byte_size: image.byteSize,
+    width: image.width,
+    height: image.height,
+    position: firstPosition + i,
+    processing_id: processing[i]!.id,
+    file_name: image.fileName,
+  }))
   await tx`insert into product_images ${tx(rows)}`
-  await queueImageProcessing(tx, toProcess)
+  await queueImageProcessing(
+    tx,
+    processing.filter((p) => p.pending).map((p) => p.id),
+  )
 }
 
 /**
@@ -381,14 +371,7 @@ export async function deleteProduct({ productId }: { productId: string }): Promi
       select key, processing_id as "processingId" from product_images where product_id = ${productId}`
     const result = await tx`delete from products where id = ${productId}`
     if (result.count === 0) return false
-    await queueDeletions(
-      tx,
-      images.map((image) => image.key),
-    )
-    await forgetProcessing(
-      tx,
-      images.map((image) => image.processingId),
-    )
+    await forgetImages(tx, images)
     await wakeStorageDeletions(tx)
     return true
   })

@@ -10,9 +10,9 @@ const MAX_BACKOFF_SECONDS = 3600
 /** A claimed row is left alone this long; a run that died mid-way gives its rows back after it. */
 const CLAIM_SECONDS = 300
 /**
- * Copies into products/ are recorded here before they are made, due only after this long: the
- * transaction that attaches them removes the record, so only the copies of a failed or crashed save
- * are ever deleted.
+ * Objects a save or a worker is about to write (copies into originals/, variants) are recorded here
+ * before they are written, due only after this long: the transaction that puts them to use removes the
+ * record, so only the objects of a failed or crashed save or job are ever deleted.
  */
 export const PENDING_COPY_SECONDS = 15 * 60
 

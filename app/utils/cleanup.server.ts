@@ -17,7 +17,7 @@ export interface CleanupReport {
 /**
  * Removes what uploads left behind under `prefix` (default: all of staging/) that is older than
  * `olderThanMs`: staging objects never attached, incomplete multipart uploads, and the unattached
- * `uploads` rows that named them. Attached images live under products/ and are never looked at.
+ * `uploads` rows that named them. Attached images live under originals/ (their variants under variants/) and are never looked at.
  * The bucket's lifecycle rules do the same on their own schedule; this runs on demand. Every step is
  * idempotent (a key or upload already gone is not an error), so several machines may run it at once.
  */

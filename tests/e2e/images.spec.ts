@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { expect, test, type Browser, type Page } from '@playwright/test'
+import { expect, test, type Browser, type Locator, type Page } from '@playwright/test'
 import { makePhoto } from '../support/photos'
 import { expectImagesLoaded, fixture, signIn } from './utils'
 
@@ -38,6 +38,14 @@ async function watchImages(page: Page, delayMs: number) {
 
 const path = (url: string) => decodeURIComponent(new URL(url).pathname)
 
+/** Waits until the image has loaded real pixels; returns the path of the candidate the browser chose. */
+async function loadedFrom(image: Locator) {
+  await expect
+    .poll(() => image.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth))
+    .toBeGreaterThan(0)
+  return path(await image.evaluate((img: HTMLImageElement) => img.currentSrc))
+}
+
 test('the list and the product page load the variant their layout needs, never the original, placeholder first', async ({
   page,
   browser,
@@ -58,13 +66,8 @@ test('the list and the product page load the variant their layout needs, never t
   )
   await expect(image).toHaveAttribute('width', '1600')
   await expect(image).toHaveAttribute('height', '1200')
-  await expect
-    .poll(() => image.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth))
-    .toBeGreaterThan(0)
   // A gallery cell is 293 CSS px wide at this viewport: at density 2 the 1024 px variant.
-  expect(path(await image.evaluate((img: HTMLImageElement) => img.currentSrc))).toMatch(
-    /\/variants\/.+\/1024\.webp$/,
-  )
+  expect(await loadedFrom(image)).toMatch(/\/variants\/.+\/1024\.webp$/)
   // Loaded, the placeholder is taken away (a transparent image would show it through).
   await expect.poll(() => image.evaluate((img) => getComputedStyle(img).backgroundImage)).toBe('none')
   await expect(image).not.toHaveAttribute('data-placeholder')
@@ -72,13 +75,8 @@ test('the list and the product page load the variant their layout needs, never t
   await page.goto('/products', { waitUntil: 'domcontentloaded' })
   const card = page.getByRole('link', { name: new RegExp(name) }).getByRole('img')
   await expect(card).toHaveAttribute('data-placeholder', 'painted')
-  await expect
-    .poll(() => card.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth))
-    .toBeGreaterThan(0)
   // A card is 216 CSS px wide: at density 2 the 512 px variant.
-  expect(path(await card.evaluate((img: HTMLImageElement) => img.currentSrc))).toMatch(
-    /\/variants\/.+\/512\.webp$/,
-  )
+  expect(await loadedFrom(card)).toMatch(/\/variants\/.+\/512\.webp$/)
 
   expect(requested.length).toBeGreaterThan(0)
   for (const url of requested.filter((u) => !u.startsWith(baseURL!))) {
