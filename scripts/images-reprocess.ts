@@ -1,7 +1,7 @@
 /**
- * npm run images:reprocess
- * Remakes the variants of every saved image whose variants were made with another variant set (see
- * app/images/variants.ts), or never. Images already made with the current set are skipped, so an
+ * npm run images:reprocess [-- --product <id>]
+ * Remakes the variants of every saved image (or one product's) whose variants were made with another
+ * variant set (see app/images/variants.ts), or never. Images already made with the current set are skipped, so an
  * interrupted run (Ctrl-C finishes the images in hand) resumes where it stopped. Safe beside running
  * workers: an image one of them holds is left to it.
  */
@@ -13,12 +13,19 @@ import { countOutdatedProcessing, outdatedProcessing } from '../app/models/image
 import { closeSql } from '../app/utils/db.server'
 import { errorMessage } from '../app/utils/errors'
 import { parseEnv } from '../app/utils/env.server'
+import { isUuid } from '../app/utils/product-schema'
 import { connectServices } from '../server/services'
 
-if (existsSync('.env')) process.loadEnvFile('.env')
+if (existsSync('.env') && process.env.SKIP_ENV_FILE !== '1') process.loadEnvFile('.env')
 const services = await connectServices(parseEnv(process.env), () => {})
 Object.assign(process.env, services.overrides)
 const env = parseEnv(process.env)
+const productArg = process.argv.indexOf('--product')
+const productId = productArg > 0 ? (process.argv[productArg + 1] ?? '') : null
+if (productId !== null && !isUuid(productId)) {
+  console.error('--product takes a product id (a UUID).')
+  process.exit(1)
+}
 
 let stopping = false
 process.once('SIGINT', () => {
@@ -26,7 +33,7 @@ process.once('SIGINT', () => {
   console.error('\nStopping after the images in hand; run the command again to carry on.')
 })
 
-const total = await countOutdatedProcessing(VARIANT_VERSION)
+const total = await countOutdatedProcessing(VARIANT_VERSION, productId)
 const tally = { processed: 0, failed: 0, skipped: 0 }
 const failures: string[] = []
 const bar = new SingleBar(
@@ -42,7 +49,7 @@ bar.start(total, 0, { failed: 0 })
 let after: string | null = null
 try {
   while (!stopping) {
-    const page = await outdatedProcessing({ version: VARIANT_VERSION, after, limit: 50 })
+    const page = await outdatedProcessing({ version: VARIANT_VERSION, productId, after, limit: 50 })
     if (page.length === 0) break
     after = page.at(-1)!.id
     // One more than the processing slots, so the next image is read while one is decoded.

@@ -20,6 +20,13 @@ function usePlaceholderUrl(hash: string | null) {
   return url
 }
 
+/**
+ * An image's width in the product list and the product page's gallery, at each viewport (styles.css:
+ * main ≤ 960 px with 24 px padding, columns of at least 200 px, 16 px gaps), for `sizes`.
+ */
+export const GRID_SIZES =
+  '(max-width: 463px) calc(100vw - 48px), (max-width: 679px) calc(50vw - 32px), (max-width: 895px) calc(33.4vw - 27px), 216px'
+
 const REFRESH_MS = 1_500
 const REFRESH_TRIES = 40
 

@@ -219,31 +219,40 @@ export async function getProcessing(ids: readonly string[]): Promise<Map<string,
 }
 
 /**
- * Attached images whose variants were made with another variant set (or never), after `after` in id
- * order: `npm run images:reprocess` walks them in pages and so resumes where it stopped.
+ * Attached images (of one product, or all) whose variants were made with another variant set, or
+ * never: `npm run images:reprocess` counts them, then walks them in id order, a page after `after` at
+ * a time, and so resumes where it stopped.
  */
+function outdated(sql: Sql, version: string, productId: string | null) {
+  return sql`
+    (p.status = 'pending' or p.variant_version is distinct from ${version})
+    and exists (
+      select 1 from product_images i
+      where i.processing_id = p.id ${productId ? sql`and i.product_id = ${productId}` : sql``})`
+}
+
 export async function outdatedProcessing({
   version,
+  productId = null,
   after,
   limit,
 }: {
   version: string
+  productId?: string | null
   after: string | null
   limit: number
 }) {
-  return getSql()<{ id: string }[]>`
+  const sql = getSql()
+  return sql<{ id: string }[]>`
     select p.id from image_processing p
-    where (p.status = 'pending' or p.variant_version is distinct from ${version})
-      and exists (select 1 from product_images i where i.processing_id = p.id)
-      ${after ? getSql()`and p.id > ${after}` : getSql()``}
+    where ${outdated(sql, version, productId)} ${after ? sql`and p.id > ${after}` : sql``}
     order by p.id
     limit ${limit}`
 }
 
-export async function countOutdatedProcessing(version: string) {
-  const [row] = await getSql()<{ n: number }[]>`
-    select count(*)::int as n from image_processing p
-    where (p.status = 'pending' or p.variant_version is distinct from ${version})
-      and exists (select 1 from product_images i where i.processing_id = p.id)`
+export async function countOutdatedProcessing(version: string, productId: string | null = null) {
+  const sql = getSql()
+  const [row] = await sql<{ n: number }[]>`
+    select count(*)::int as n from image_processing p where ${outdated(sql, version, productId)}`
   return row!.n
 }

@@ -3,16 +3,12 @@ import { Link, useLoaderData } from '@remix-run/react'
 import { requireProduct } from '~/models/product.server'
 import { requireAdmin } from '~/utils/auth.server'
 import { formatPrice } from '~/utils/product-schema'
-import { useRefreshWhilePending, VariantImage } from '~/components/variant-image'
+import { GRID_SIZES, useRefreshWhilePending, VariantImage } from '~/components/variant-image'
 import { imageViews } from '~/images/view.server'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? `${data.product.name} · Product images` : 'Product not found' },
 ]
-
-/** A gallery cell's width (styles.css: main ≤ 960 px, padding 24 px, columns ≥ 220 px, gap 16 px). */
-const GALLERY_SIZES =
-  '(max-width: 503px) calc(100vw - 48px), (max-width: 739px) calc(50vw - 32px), (max-width: 975px) calc(33.4vw - 27px), 293px'
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   await requireAdmin(request)
@@ -58,7 +54,7 @@ export default function ProductPage() {
               <VariantImage
                 image={image.view}
                 alt={image.alt}
-                sizes={GALLERY_SIZES}
+                sizes={GRID_SIZES}
                 loading={i < 3 ? 'eager' : 'lazy'}
               />
             </li>

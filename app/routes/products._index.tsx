@@ -3,16 +3,12 @@ import { Link, useLoaderData } from '@remix-run/react'
 import { listProducts } from '~/models/product.server'
 import { requireAdmin } from '~/utils/auth.server'
 import { formatPrice } from '~/utils/product-schema'
-import { useRefreshWhilePending, VariantImage } from '~/components/variant-image'
+import { GRID_SIZES, useRefreshWhilePending, VariantImage } from '~/components/variant-image'
 import { imageViews } from '~/images/view.server'
 
 export const meta: MetaFunction = () => [{ title: 'Products · Product images' }]
 
 export const PAGE_SIZE = 24
-
-/** A card's width at each viewport (styles.css: main ≤ 960 px, padding 24 px, columns ≥ 200 px, gap 16 px). */
-const CARD_SIZES =
-  '(max-width: 463px) calc(100vw - 48px), (max-width: 679px) calc(50vw - 32px), (max-width: 895px) calc(33.4vw - 27px), 216px'
 
 export async function loader({ request }: LoaderFunctionArgs) {
   await requireAdmin(request)
@@ -55,7 +51,7 @@ export default function Products() {
                     <VariantImage
                       image={product.image.view}
                       alt={product.image.alt}
-                      sizes={CARD_SIZES}
+                      sizes={GRID_SIZES}
                       loading={i < 8 ? 'eager' : 'lazy'}
                     />
                   ) : (

@@ -66,8 +66,8 @@ test('the list and the product page load the variant their layout needs, never t
   )
   await expect(image).toHaveAttribute('width', '1600')
   await expect(image).toHaveAttribute('height', '1200')
-  // A gallery cell is 293 CSS px wide at this viewport: at density 2 the 1024 px variant.
-  expect(await loadedFrom(image)).toMatch(/\/variants\/.+\/1024\.webp$/)
+  // A gallery cell is 216 CSS px wide at this viewport: at density 2 the 512 px variant, not 1600.
+  expect(await loadedFrom(image)).toMatch(/\/variants\/.+\/512\.webp$/)
   // Loaded, the placeholder is taken away (a transparent image would show it through).
   await expect.poll(() => image.evaluate((img) => getComputedStyle(img).backgroundImage)).toBe('none')
   await expect(image).not.toHaveAttribute('data-placeholder')
@@ -82,4 +82,52 @@ test('the list and the product page load the variant their layout needs, never t
   for (const url of requested.filter((u) => !u.startsWith(baseURL!))) {
     expect(path(url)).toContain('/variants/')
   }
+})
+
+test.describe('with JavaScript off', () => {
+  test.use({ javaScriptEnabled: false })
+
+  test('an image that cannot be processed is marked with its reason, and can be removed', async ({
+    page,
+  }) => {
+    await signIn(page, '/products/new')
+    const name = `Broken ${randomUUID().slice(0, 8)}`
+    await page.getByLabel('Name').fill(name)
+    await page.getByLabel('Price').fill('5.00')
+    const photo = await makePhoto(800, 600)
+    await page
+      .getByLabel('Images')
+      .setInputFiles([
+        fixture('cut.jpg', photo.subarray(0, Math.floor(photo.length / 2))),
+        fixture('whole.jpg', photo),
+      ])
+    await page.getByRole('button', { name: 'Create product' }).click()
+    await expect(page.getByRole('heading', { level: 1, name })).toBeVisible()
+
+    // The worker fails it within moments; until then it is a placeholder (reload, as without JavaScript).
+    const failed = page.locator('[data-image-state="failed"]')
+    await expect
+      .poll(
+        async () => {
+          if ((await failed.count()) === 0) await page.reload()
+          return failed.count()
+        },
+        { timeout: 30_000 },
+      )
+      .toBe(1)
+    await expect(failed).toContainText('Image could not be processed.')
+    await expect(failed).toContainText(/truncated/i)
+    await expect(
+      page.getByRole('img', { name: `${name}, image 1 of 2 (could not be processed)` }),
+    ).toBeVisible()
+    await expectImagesLoaded(page, 'ul[aria-label="Images"] img', 1)
+
+    await page.getByRole('link', { name: 'Edit product' }).click()
+    await expect(page.locator('[data-image-state="failed"]')).toContainText(/truncated/i)
+    await page.getByLabel('Remove Image 1', { exact: true }).check()
+    await page.getByRole('button', { name: 'Save changes' }).click()
+    await expect(page.getByRole('heading', { level: 1, name })).toBeVisible()
+    await expect(page.locator('[data-image-state="failed"]')).toHaveCount(0)
+    await expect(page.getByRole('list', { name: 'Images' }).locator('li')).toHaveCount(1)
+  })
 })

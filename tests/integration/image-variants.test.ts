@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process'
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import exifr from 'exifr'
 import { Logger, runOnce } from 'graphile-worker'
@@ -149,6 +150,13 @@ describe('processed image variants', () => {
           .gif()
           .toBuffer(),
       ],
+      [
+        'moving.webp',
+        'image/webp',
+        await sharp([await frame('#ff0'), await frame('#0ff')], { join: { animated: true } })
+          .webp()
+          .toBuffer(),
+      ],
     ]
     expect((await sharp(inputs[1]![2]).metadata()).space).toBe('cmyk')
     expect((await sharp(inputs[2]![2]).metadata()).depth).toBe('ushort')
@@ -180,6 +188,7 @@ describe('processed image variants', () => {
       ['grey.png', 300, 200, 'srgb', 'uchar', false, 1],
       ['clear.png', 300, 200, 'srgb', 'uchar', true, 1],
       ['moving.gif', 60, 40, 'srgb', 'uchar', false, 3],
+      ['moving.webp', 60, 40, 'srgb', 'uchar', false, 2],
     ])
     // The CMYK red stays red once converted.
     const cmyk = (await variantsOf(product.images[1]!.processingId)).variants.at(-1)!
@@ -276,4 +285,42 @@ describe('processed image variants', () => {
       getS3().send(new HeadObjectCommand({ Bucket: bucket(), Key: product.images[0]!.key })),
     ).rejects.toThrow()
   })
+
+  it('npm run images:reprocess remakes outdated and never-made variants, then finds nothing left to do', async () => {
+    const product = await productWith([
+      await stage(await makePhoto(600, 400), 'image/jpeg', 'made.jpg'),
+      await stage(await makePhoto(500, 400), 'image/jpeg', 'never.jpg'),
+    ])
+    const [made, never] = product.images.map((image) => image.processingId) as [string, string]
+    await processImage(made)
+    const before = await listKeys(`variants/${made}/`)
+    await getSql()`update image_processing set variant_version = 'older' where id = ${made}`
+
+    const first = await reprocess(['--product', product.id])
+    expect(first).toMatchObject({ code: 0 })
+    expect(first.out).toContain('2 images to process')
+    expect(first.out).toMatch(/Reprocessing .* 2\/2 images/)
+    expect(first.out).toContain('Processed 2, failed 0')
+    for (const id of [made, never]) {
+      expect((await variantsOf(id)).processing.status).toBe('ready')
+    }
+    expect((await variantsOf(made)).variants.every((v) => !before.includes(v.key))).toBe(true)
+    // Resumable: what is already made with the current set is skipped.
+    expect((await reprocess(['--product', product.id])).out).toContain('0 images to process')
+    expect(await reprocess(['--product', 'nope'])).toMatchObject({ code: 1 })
+  })
 })
+
+/** Runs `npm run images:reprocess -- …` (without npm) against the test services. */
+function reprocess(args: string[]) {
+  return new Promise<{ code: number; out: string }>((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/images-reprocess.ts', ...args], {
+      env: { ...process.env, SKIP_ENV_FILE: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let out = ''
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()))
+    child.on('close', (code) => resolve({ code: code ?? -1, out }))
+  })
+}

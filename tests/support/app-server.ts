@@ -25,7 +25,8 @@ export async function startAppServer(env: Record<string, string>): Promise<AppSe
       'server/index.ts',
     ],
     {
-      env: { ...process.env, ...env, NODE_ENV: 'production', SKIP_ENV_FILE: '1' },
+      // As `npm start` sets it: two glibc malloc arenas, so libvips' threads do not each grow their own.
+      env: { ...process.env, MALLOC_ARENA_MAX: '2', ...env, NODE_ENV: 'production', SKIP_ENV_FILE: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   )
