@@ -108,7 +108,8 @@ async function process(input: Uint8Array, maxPixels: number): Promise<ProcessedI
 function describeFailure(error: unknown, maxPixels: number) {
   const message = errorMessage(error).replace(/\s+/g, ' ').trim()
   if (/pixel limit/i.test(message)) {
-    return `It has more pixels than the ${Math.round(maxPixels / 1e6)} MP limit (all frames counted).`
+    const megapixels = (maxPixels / 1e6).toLocaleString('en', { maximumFractionDigits: 1 })
+    return `It has more pixels than the ${megapixels} MP limit (all frames counted).`
   }
   if (/timeout/i.test(message)) return `It took longer than ${TIMEOUT_SECONDS} s to process.`
   if (/premature end|truncated|unexpected end|not enough data|read error|end of/i.test(message)) {
