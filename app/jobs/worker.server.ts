@@ -2,7 +2,7 @@ import { Logger, run, runMigrations, type Runner, type TaskList } from 'graphile
 import pg from 'pg'
 import { z } from 'zod'
 import { processImage } from '~/images/process-job.server'
-import { forgetUnattachedProcessing } from '~/models/image-processing.server'
+import { forgetUnattachedProcessing, stalledProcessing } from '~/models/image-processing.server'
 import { forgetAppliedEdits } from '~/models/product.server'
 import { forgetExpiredSessions } from '~/models/admin.server'
 import { drainStorageDeletions } from '~/models/storage-deletion.server'
@@ -10,7 +10,7 @@ import { cleanupStaging } from '~/utils/cleanup.server'
 import { getSql } from '~/utils/db.server'
 import { getEnv } from '~/utils/env.server'
 import { getS3, STAGING_PREFIX } from '~/utils/storage.server'
-import { TASK } from './queue.server'
+import { queueImageProcessing, TASK } from './queue.server'
 
 /**
  * Scheduled work, run by whichever worker is free; graphile-worker records each cron tick in PostgreSQL,
@@ -23,6 +23,9 @@ export const CRONTAB = [
 ].join('\n')
 
 const ProcessImagePayload = z.object({ id: z.uuid() })
+
+/** An attached image pending this long with no job has lost it (or predates variants): queued again. */
+const STALLED_MS = 10 * 60_000
 
 export const taskList: TaskList = {
   async [TASK.processImage](payload, helpers) {
@@ -43,10 +46,12 @@ export const taskList: TaskList = {
     const edits = await forgetAppliedEdits({ sql, olderThanMs })
     const sessions = await forgetExpiredSessions({ sql })
     const processing = await forgetUnattachedProcessing({ sql, olderThanMs, stagingPrefix: STAGING_PREFIX })
+    const stalled = await stalledProcessing({ sql, olderThanMs: STALLED_MS })
+    await queueImageProcessing(sql, stalled)
     console.log(
       `[worker] cleanup: ${staging.deletedObjects} staging objects, ${staging.abortedUploads} multipart uploads, ` +
         `${staging.forgottenUploads} upload records, ${edits} saved-edit keys, ${sessions} expired sessions, ` +
-        `${processing} unattached images' variants`,
+        `${processing} unattached images' variants; ${stalled.length} images queued for variants again`,
     )
   },
 }

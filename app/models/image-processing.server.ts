@@ -201,6 +201,20 @@ export async function forgetUnattachedProcessing({
   })
 }
 
+/**
+ * Attached images still waiting for variants with no job queued for them (saved before variants
+ * existed, or their job was lost): the hourly cleanup queues them again. Returns their ids.
+ */
+export async function stalledProcessing({ sql = getSql(), olderThanMs }: { sql?: Sql; olderThanMs: number }) {
+  const rows = await sql<{ id: string }[]>`
+    select p.id from image_processing p
+    where p.status = 'pending'
+      and p.updated_at < now() - ${olderThanMs} * interval '1 millisecond'
+      and exists (select 1 from product_images i where i.processing_id = p.id)
+      and not exists (select 1 from graphile_worker.jobs j where j.key = 'image:' || p.id)`
+  return rows.map((row) => row.id)
+}
+
 /** The processing of each id (variants smallest first), for the pages that show the images. */
 export async function getProcessing(ids: readonly string[]): Promise<Map<string, Processing>> {
   const found = new Map<string, Processing>()

@@ -11,7 +11,7 @@ import { imageViews } from '~/images/view.server'
 import { TASK } from '~/jobs/queue.server'
 import { taskList } from '~/jobs/worker.server'
 import type { Admin } from '~/models/admin.server'
-import { getProcessing } from '~/models/image-processing.server'
+import { getProcessing, stalledProcessing } from '~/models/image-processing.server'
 import { createProduct, deleteProduct, getProduct } from '~/models/product.server'
 import { recordUpload } from '~/models/upload.server'
 import { getSql } from '~/utils/db.server'
@@ -284,6 +284,27 @@ describe('processed image variants', () => {
     await expect(
       getS3().send(new HeadObjectCommand({ Bucket: bucket(), Key: product.images[0]!.key })),
     ).rejects.toThrow()
+  })
+
+  it('the hourly cleanup queues again an image that lost its job, and forgets the variants of uploads never saved', async () => {
+    const product = await productWith([await stage(await makePhoto(300, 200), 'image/jpeg', 'lost.jpg')])
+    const lost = product.images[0]!.processingId
+    await getSql()`select graphile_worker.remove_job(${`image:${lost}`})`
+    await getSql()`update image_processing set updated_at = now() - interval '1 hour' where id = ${lost}`
+    expect(await stalledProcessing({ olderThanMs: 600_000 })).toContain(lost)
+
+    const unsaved = await stage(await makePhoto(300, 200), 'image/jpeg', 'unsaved.jpg')
+    const [early] = await startProcessing([unsaved])
+    await processImage(early!)
+    const variants = (await variantsOf(early!)).variants.map((v) => v.key)
+    await getSql()`update image_processing set created_at = now() - interval '3 days' where id = ${early!}`
+
+    await taskList[TASK.cleanup]!({}, {} as never)
+    expect(await getSql()`select 1 from graphile_worker.jobs where key = ${`image:${lost}`}`).toHaveLength(1)
+    expect(await getSql()`select 1 from image_processing where id = ${early!}`).toHaveLength(0)
+    expect(await getSql()`select key from storage_deletions where key in ${getSql()(variants)}`).toHaveLength(
+      variants.length,
+    )
   })
 
   it('npm run images:reprocess remakes outdated and never-made variants, then finds nothing left to do', async () => {
