@@ -1,7 +1,8 @@
 /**
  * npm run worker
- * Runs the job worker alone (storage deletions, scheduled cleanup), for a deployment whose web servers
- * run with RUN_WORKER=false. Any number may run at once. Stops on SIGINT or SIGTERM after the jobs in hand.
+ * Runs the job worker alone (image variants, storage deletions, scheduled cleanup), for a deployment
+ * whose web servers run with RUN_WORKER=false. Any number may run at once. Stops on SIGINT or SIGTERM
+ * after the jobs in hand.
  */
 import { existsSync } from 'node:fs'
 import { startWorker } from '../app/jobs/worker.server'

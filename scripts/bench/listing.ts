@@ -27,7 +27,8 @@ export async function benchListing(): Promise<Row[]> {
     await sql`
       insert into product_images (id, product_id, key, content_type, byte_size, width, height, position, processing_id)
       select gen_random_uuid(), p.id, pr.source_key, 'image/png', 1000, 640, 480, n, pr.id
-      from products p, generate_series(0, ${IMAGES_PER_PRODUCT - 1}) n
+      from products p
+      cross join generate_series(0, ${IMAGES_PER_PRODUCT - 1}) n
       join image_processing pr on pr.source_key = 'originals/' || p.id || '/' || n || '.png'`
     await sql`analyze`
     // The cursor the "Older products" link carries on page 200.
