@@ -8,9 +8,9 @@ const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '
 const MIGRATION_LOCK_ID = 727_274_001
 
 /**
- * Applies the numbered SQL files in db/migrations that this database has not seen, each in its own
- * transaction. A session advisory lock makes concurrent starts wait for each other instead of colliding.
- * Returns the names it applied.
+ * Applies the numbered SQL files in db/migrations that this database has not seen, in order, all in one
+ * transaction: if one fails, none is applied. A transaction-scoped advisory lock makes concurrent starts
+ * wait for each other instead of colliding. Returns the names it applied.
  */
 export async function migrate(sql: Sql): Promise<string[]> {
   const files = (await readdir(MIGRATIONS_DIR)).filter((f) => /^\d+_.+\.sql$/.test(f)).sort()

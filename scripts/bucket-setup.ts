@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs'
 import { configureBucket, corsOriginsFor } from '../app/utils/bucket-config.server'
 import { parseEnv } from '../app/utils/env.server'
 import { createS3ClientFromEnv } from '../app/utils/storage.server'
+import { errorMessage } from '../app/utils/errors'
 
 if (existsSync('.env')) process.loadEnvFile('.env')
 const env = parseEnv(process.env)
@@ -27,8 +28,6 @@ try {
     console.log(`Bucket ${env.S3_BUCKET} already has the configuration the app needs.`)
   for (const change of changes) console.log(`${env.S3_BUCKET}: ${change}`)
 } catch (error) {
-  console.error(
-    `Could not configure bucket ${env.S3_BUCKET} at ${env.S3_ENDPOINT}: ${(error as Error).message}`,
-  )
+  console.error(`Could not configure bucket ${env.S3_BUCKET} at ${env.S3_ENDPOINT}: ${errorMessage(error)}`)
   process.exitCode = 1
 }

@@ -11,6 +11,7 @@ import { createSql } from '../app/utils/db.server'
 import { parseEnv } from '../app/utils/env.server'
 import { createS3ClientFromEnv } from '../app/utils/storage.server'
 import { connectServices } from '../server/services'
+import { errorMessage } from '../app/utils/errors'
 
 if (existsSync('.env')) process.loadEnvFile('.env')
 let env = parseEnv(process.env)
@@ -36,7 +37,7 @@ try {
       `multipart uploads, forgot ${report.forgottenUploads} upload records and ${edits} saved-edit keys.`,
   )
 } catch (error) {
-  console.error(`Cleanup failed: ${(error as Error).message}`)
+  console.error(`Cleanup failed: ${errorMessage(error)}`)
   process.exitCode = 1
 } finally {
   s3.destroy()

@@ -28,13 +28,13 @@ let env
 try {
   env = parseEnv(process.env)
 } catch (error) {
-  console.error((error as Error).message)
+  console.error(errorMessage(error))
   process.exit(1)
 }
 
 const log = (line: string) => console.log(`[server] ${line}`)
 const services = await prepareServices(env, log).catch((error: unknown) => {
-  console.error(`[server] ${(error as Error).message}`)
+  console.error(`[server] ${errorMessage(error)}`)
   process.exit(1)
 })
 Object.assign(process.env, services.overrides)

@@ -3,6 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { isPortFree, livePidFromFile, run, sleep, stopChild, stopPid } from './processes'
+import { errorMessage } from '../app/utils/errors'
 
 export interface LocalCephOptions {
   /** Holds the cluster; kept across restarts when `store` is bluestore. */
@@ -155,7 +156,7 @@ export async function startLocalCeph(options: LocalCephOptions): Promise<LocalCe
     await stop()
     const tail = await readFile(path.join(dir, 'log', 'client.rgw.log'), 'utf8').catch(() => '')
     throw new Error(
-      `The local Ceph did not start: ${(error as Error).message}` +
+      `The local Ceph did not start: ${errorMessage(error)}` +
         (tail ? `\nLast lines of ${dir}/log/client.rgw.log:\n${tail.split('\n').slice(-15).join('\n')}` : ''),
     )
   }

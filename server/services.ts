@@ -9,6 +9,7 @@ import { createS3Client, createS3ClientFromEnv } from '../app/utils/storage.serv
 import { readLocalCephCredentials, startLocalCeph } from './local-ceph'
 import { localPostgresUrl, startLocalPostgres } from './local-postgres'
 import { isPortFree } from './processes'
+import { errorMessage } from '../app/utils/errors'
 
 export interface Services {
   /** Settings to add to the environment: the addresses and keys of the services started here. */
@@ -84,7 +85,7 @@ export async function prepareServices(
       // A bucket we do not own: check it, and say exactly what to do when it would break uploads.
       const s3 = createS3ClientFromEnv(env)
       const problems = await checkBucket(s3, { bucket: env.S3_BUCKET, origins }).catch((error: unknown) => [
-        `the bucket check itself failed: ${(error as Error).message}`,
+        `the bucket check itself failed: ${errorMessage(error)}`,
       ])
       s3.destroy()
       if (problems.length > 0) {

@@ -14,6 +14,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3'
 import { STAGING_PREFIX } from './storage.server'
+import { errorMessage } from './errors'
 
 export interface BucketPolicyOptions {
   bucket: string
@@ -185,7 +186,9 @@ export async function checkBucket(s3: S3Client, { bucket, origins }: { bucket: s
   try {
     await s3.send(new HeadBucketCommand({ Bucket: bucket }))
   } catch (error) {
-    return [`bucket ${bucket} does not answer: ${(error as Error).name} ${(error as Error).message}`.trim()]
+    return [
+      `bucket ${bucket} does not answer: ${error instanceof Error ? error.name : ''} ${errorMessage(error)}`.trim(),
+    ]
   }
   const rules = await s3
     .send(new GetBucketCorsCommand({ Bucket: bucket }))
