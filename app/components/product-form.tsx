@@ -4,12 +4,13 @@ import { Form, useNavigation } from '@remix-run/react'
 import { lazy, Suspense, useEffect, useState, type ReactNode } from 'react'
 import type { ProductFieldErrors, SavedImage } from '~/utils/product-schema'
 import { FORM_FIELDS, MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, PRICE_PATTERN } from '~/utils/product-schema'
-import { ALLOWED_IMAGE_TYPES, formatBytes, type UploaderSettings } from '~/utils/upload-limits'
+import { formatBytes, type UploaderSettings } from '~/uploads/limits'
+import { ALLOWED_IMAGE_TYPES } from '~/uploads/image-types'
 import { ExistingImages } from './existing-images'
-import type { UploaderStatus } from './image-uploader.client'
+import type { UploaderStatus } from '~/components/uploader/image-uploader.client'
 
 // Loaded only in the browser, after hydration, and only by pages with a product form.
-const ImageUploader = lazy(() => import('./image-uploader.client'))
+const ImageUploader = lazy(() => import('~/components/uploader/image-uploader.client'))
 
 export interface ProductFormImage {
   ref: string

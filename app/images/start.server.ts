@@ -3,7 +3,7 @@ import { ensureProcessing, getProcessing } from '~/models/image-processing.serve
 import { withDeadline } from '~/utils/availability.server'
 import { getSql } from '~/utils/db.server'
 import { errorMessage } from '~/utils/errors'
-import type { StagedImage } from '~/utils/staged-image.server'
+import type { StagedImage } from '~/uploads/staged-image.server'
 import type { ImageView } from './variants'
 import { toView } from './view.server'
 

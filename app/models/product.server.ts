@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto'
 import type { TransactionSql } from 'postgres'
 import { getSql, type Sql } from '~/utils/db.server'
 import { isUuid, type ProductFields } from '~/utils/product-schema'
-import type { StagedImage } from '~/utils/staged-image.server'
+import type { StagedImage } from '~/uploads/staged-image.server'
+import { UUID_PATTERN } from '~/uploads/image-types'
 import { queueImageProcessing, wakeStorageDeletions } from '~/jobs/queue.server'
 import { copyObject, isNotFound, newProductImageKey, ObjectChangedError } from '~/utils/storage.server'
 import { forgetImages, moveProcessingSources } from './image-processing.server'
@@ -449,8 +450,10 @@ export async function listProducts({
   }
 }
 
+const CURSOR = new RegExp(`^(\\d{1,18})_(${UUID_PATTERN})$`)
+
 // Microseconds since the epoch, as PostgreSQL stores them: a JavaScript Date would round to milliseconds.
 function decodeCursor(cursor: string): { micros: string; id: string } | null {
-  const match = /^(\d{1,18})_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/.exec(cursor)
+  const match = CURSOR.exec(cursor)
   return match ? { micros: match[1]!, id: match[2]! } : null
 }

@@ -2,7 +2,7 @@ import { redirect, type LoaderFunctionArgs } from '@remix-run/node'
 import { originalDownloadUrl } from '~/images/storage.server'
 import { requireProduct } from '~/models/product.server'
 import { requireAdmin } from '~/utils/auth.server'
-import { IMAGE_EXTENSIONS, type ImageType } from '~/utils/upload-limits'
+import { IMAGE_EXTENSIONS, type ImageType } from '~/uploads/image-types'
 
 /**
  * GET /products/:productId/images/:imageId/original: downloads the original an admin uploaded, as an

@@ -3,8 +3,8 @@ import { z } from 'zod'
 import { startProcessing } from '~/images/start.server'
 import { requireAdminApi, requireSameOrigin } from '~/utils/auth.server'
 import { getUploadLimits } from '~/utils/product-form.server'
-import { checkStagedUpload } from '~/utils/staged-image.server'
-import { verifyUploadRef } from '~/utils/upload-ref.server'
+import { checkStagedUpload } from '~/uploads/staged-image.server'
+import { verifyUploadRef } from '~/uploads/refs.server'
 
 const CheckRequest = z.object({ ref: z.string().min(1).max(4096) })
 

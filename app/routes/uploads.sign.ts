@@ -7,7 +7,7 @@ import {
   signUploadBatch,
   signUploadRequest,
   SignRequestSchema,
-} from '~/utils/upload-signing.server'
+} from '~/uploads/signing.server'
 
 /**
  * POST /uploads/sign: signs one S3 request of the browser uploader, or a batch of them (JSON in, JSON

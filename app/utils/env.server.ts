@@ -5,7 +5,7 @@ import {
   DEFAULT_MAX_IMAGES_PER_PRODUCT,
   DEFAULT_MULTIPART_THRESHOLD_BYTES,
   DEFAULT_UPLOAD_CONCURRENCY,
-} from './upload-limits'
+} from '~/uploads/limits'
 
 const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.url().optional())
 // An origin as browsers send it: lower-case scheme and host, no default port, no trailing slash.

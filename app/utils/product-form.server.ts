@@ -9,12 +9,12 @@ import {
   MissingUploadError,
 } from '~/models/product.server'
 import { getEnv } from './env.server'
-import { parseImageForm } from './form-upload.server'
+import { parseImageForm } from '~/uploads/form-stream.server'
 import { FORM_FIELDS, isUuid, ProductFieldsSchema, type ProductFieldErrors } from './product-schema'
-import { checkStagedUpload, type StagedImage } from './staged-image.server'
+import { checkStagedUpload, type StagedImage } from '~/uploads/staged-image.server'
 import { stagedImageViews } from '~/images/start.server'
 import type { ImageView } from '~/images/variants'
-import { verifyUploadRef } from './upload-ref.server'
+import { verifyUploadRef } from '~/uploads/refs.server'
 import {
   checkServices,
   UNAVAILABLE,
@@ -22,7 +22,7 @@ import {
   withDeadline,
   type Service,
 } from './availability.server'
-import { formatBytes, type UploaderSettings, type UploadLimits } from './upload-limits'
+import { formatBytes, type UploaderSettings, type UploadLimits } from '~/uploads/limits'
 
 export interface KeptImage {
   ref: string

@@ -1,4 +1,5 @@
 import type { ImageView } from '~/images/variants'
+import { UUID_PATTERN } from '~/uploads/image-types'
 import { z } from 'zod'
 import { hasControlCharacters } from './text'
 
@@ -38,8 +39,9 @@ export interface SavedImage {
 
 /** Product ids and idempotency keys are UUIDs. */
 export function isUuid(value: string) {
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)
+  return UUID.test(value)
 }
+const UUID = new RegExp(`^${UUID_PATTERN}$`, 'i')
 
 /** The name of the alt text field of one image in the edit form. */
 export function altFieldName(imageId: string) {

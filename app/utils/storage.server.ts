@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-s3'
 import { getEnv, type Env } from './env.server'
 import { createPresigner, type Presigner } from './presign.server'
-import { IMAGE_EXTENSIONS, type ImageType } from './upload-limits'
+import { IMAGE_EXTENSIONS, type ImageType } from '~/uploads/image-types'
 
 export interface S3Settings {
   endpoint: string
@@ -426,7 +426,7 @@ export async function imageUrl(key: string): Promise<string> {
 
 let presigner: Presigner | undefined
 
-/** The app's presigner for its bucket: view URLs here, upload URLs in upload-signing.server.ts. */
+/** The app's presigner for its bucket: view URLs here, upload URLs in app/uploads/signing.server.ts. */
 export function getPresigner(): Presigner {
   const env = getEnv()
   presigner ??= createPresigner({

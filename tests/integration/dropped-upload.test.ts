@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest'
 import type { Admin } from '~/models/admin.server'
-import { parseImageForm } from '~/utils/form-upload.server'
+import { parseImageForm } from '~/uploads/form-stream.server'
 import { getUploadLimits } from '~/utils/product-form.server'
 import { stagingPrefix } from '~/utils/storage.server'
 import { createTestAdmin } from '../support/admins'

@@ -6,7 +6,7 @@ import { action as createAction } from '~/routes/products.new'
 import { action as signAction } from '~/routes/uploads.sign'
 import { getEnv } from '~/utils/env.server'
 import { submitProductForm } from '~/utils/product-form.server'
-import { signUploadRequest } from '~/utils/upload-signing.server'
+import { signUploadRequest } from '~/uploads/signing.server'
 import { createTestAdmin, sessionCookie } from '../support/admins'
 import { makePng } from '../support/images'
 

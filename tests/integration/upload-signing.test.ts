@@ -8,7 +8,7 @@ import {
   signUploadRequest,
   type SignRequest,
   type SigningDeps,
-} from '~/utils/upload-signing.server'
+} from '~/uploads/signing.server'
 import { createTestAdmin, sessionCookie } from '../support/admins'
 import { makePng } from '../support/images'
 import { listMultipartUploads } from '../support/s3'

@@ -2,9 +2,9 @@ import { Readable } from 'node:stream'
 import type { ReadableStream as NodeWebStream } from 'node:stream/web'
 import busboy from 'busboy'
 import { recordUpload } from '~/models/upload.server'
-import { sniffImage, type SniffedImage } from './image-type'
-import { FORM_FIELDS } from './product-schema'
-import { cleanFileName } from './text'
+import { sniffImage, type SniffedImage } from './sniff'
+import { FORM_FIELDS } from '~/utils/product-schema'
+import { cleanFileName } from '~/utils/text'
 import type { StagedImage } from './staged-image.server'
 import {
   drainIterator,
@@ -12,9 +12,10 @@ import {
   ObjectTooLargeError,
   streamToS3,
   STREAM_PART_BYTES,
-} from './storage.server'
-import { refExpiry, signUploadRef } from './upload-ref.server'
-import { ALLOWED_TYPES_LABEL, dimensionsProblem, formatBytes, type UploadLimits } from './upload-limits'
+} from '~/utils/storage.server'
+import { refExpiry, signUploadRef } from './refs.server'
+import { dimensionsProblem, formatBytes, type UploadLimits } from './limits'
+import { ALLOWED_TYPES_LABEL } from './image-types'
 
 const MAX_TEXT_FIELD_BYTES = 64 * 1024
 const MAX_TEXT_FIELDS = 200

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { signUploadRef, verifyUploadRef, type UploadRef } from './upload-ref.server'
+import { signUploadRef, verifyUploadRef, type UploadRef } from './refs.server'
 
 const secret = 'unit-test-secret-0123456789abcdefghijkl'
 const image: UploadRef = {

@@ -1,25 +1,8 @@
 /**
  * Limits that the browser and the server both enforce. The byte and count limits are settings
  * (MAX_IMAGE_BYTES, MAX_IMAGES_PER_PRODUCT) that the server validates and hands to the page;
- * the allowed types are fixed here, once.
+ * the allowed types are in image-types.ts.
  */
-export const ALLOWED_IMAGE_TYPES = [
-  'image/jpeg',
-  'image/png',
-  'image/webp',
-  'image/gif',
-  'image/avif',
-] as const
-export type ImageType = (typeof ALLOWED_IMAGE_TYPES)[number]
-
-export const IMAGE_EXTENSIONS: Record<ImageType, string> = {
-  'image/jpeg': 'jpg',
-  'image/png': 'png',
-  'image/webp': 'webp',
-  'image/gif': 'gif',
-  'image/avif': 'avif',
-}
-
 export const DEFAULT_MAX_IMAGE_BYTES = 32 * 1024 * 1024
 export const DEFAULT_MAX_IMAGES_PER_PRODUCT = 20
 /**
@@ -73,8 +56,6 @@ export interface UploaderSettings extends UploadLimits {
 
 /** The most requests one batch to the signing route may carry. */
 export const MAX_SIGN_BATCH = 100
-
-export const ALLOWED_TYPES_LABEL = 'JPEG, PNG, WebP, GIF or AVIF'
 
 export interface UploadLimits {
   maxImageBytes: number

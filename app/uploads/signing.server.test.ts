@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { Admin } from '~/models/admin.server'
 import { createTestAdmin } from '../../tests/support/admins'
-import { getEnv } from './env.server'
-import { verifyUploadRef } from './upload-ref.server'
-import { SignError, signUploadRequest, type SignRequest } from './upload-signing.server'
+import { getEnv } from '~/utils/env.server'
+import { verifyUploadRef } from './refs.server'
+import { SignError, signUploadRequest, type SignRequest } from './signing.server'
 
 // Presigning is computed locally; the database behind the issued-upload records is the real test one.
 let admin: Admin

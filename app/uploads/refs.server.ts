@@ -1,7 +1,7 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto'
 import { z } from 'zod'
-import { getEnv } from './env.server'
-import { ALLOWED_IMAGE_TYPES } from './upload-limits'
+import { getEnv } from '~/utils/env.server'
+import { ALLOWED_IMAGE_TYPES } from './image-types'
 
 /**
  * What the server vouches for when it issues a staging key: who it is for, the file's name and the

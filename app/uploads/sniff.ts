@@ -1,5 +1,5 @@
 import { imageSize } from 'image-size'
-import type { ImageType } from './upload-limits'
+import type { ImageType } from './image-types'
 
 export interface SniffedImage {
   type: ImageType

@@ -2,18 +2,13 @@ import { AbortMultipartUploadCommand, ListPartsCommand, type S3Client } from '@a
 import { z } from 'zod'
 import type { Admin } from '~/models/admin.server'
 import { bindUploadId, recordUpload } from '~/models/upload.server'
-import { getEnv } from './env.server'
-import type { Presigner } from './presign.server'
-import { cleanFileName } from './text'
-import { getPresigner, getS3, isNotFound, newStagingKey, stagingPrefix } from './storage.server'
-import { refExpiry, signUploadRef, verifyUploadRef } from './upload-ref.server'
-import {
-  ALLOWED_IMAGE_TYPES,
-  ALLOWED_TYPES_LABEL,
-  formatBytes,
-  MAX_SIGN_BATCH,
-  partLayout,
-} from './upload-limits'
+import { getEnv } from '~/utils/env.server'
+import type { Presigner } from '~/utils/presign.server'
+import { cleanFileName } from '~/utils/text'
+import { getPresigner, getS3, isNotFound, newStagingKey, stagingPrefix } from '~/utils/storage.server'
+import { refExpiry, signUploadRef, verifyUploadRef } from './refs.server'
+import { formatBytes, MAX_SIGN_BATCH, partLayout } from './limits'
+import { ALLOWED_IMAGE_TYPES, ALLOWED_TYPES_LABEL, EXTENSION_PATTERN, UUID_PATTERN } from './image-types'
 
 const NewUpload = {
   fileName: z.string().max(1024).transform(cleanFileName).pipe(z.string().min(1, 'The file has no name.')),
@@ -227,8 +222,7 @@ export async function signUploadRequest(
   }
 }
 
-const STAGING_KEY =
-  /^staging\/(\d+)\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.(jpg|png|webp|gif|avif)$/
+const STAGING_KEY = new RegExp(`^staging/(\\d+)/${UUID_PATTERN}\\.${EXTENSION_PATTERN}$`)
 
 /** The key must be in this admin's namespace and the reference must be the one issued with it. */
 function requireOwnUpload({ key, ref }: { key: string; ref: string }, admin: Admin) {

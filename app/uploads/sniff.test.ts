@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { makeGif, makePng } from '../../tests/support/images'
-import { detectImageType, sniffImage } from './image-type'
+import { detectImageType, sniffImage } from './sniff'
 
 function jpeg(width: number, height: number) {
   // SOI, an APP0 segment, then SOF0 with the frame size.

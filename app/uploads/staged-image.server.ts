@@ -1,13 +1,8 @@
-import { sniffImage, SNIFF_BYTES } from './image-type'
-import { readObjectStart } from './storage.server'
-import type { UploadRef } from './upload-ref.server'
-import {
-  ALLOWED_TYPES_LABEL,
-  dimensionsProblem,
-  formatBytes,
-  type ImageType,
-  type UploadLimits,
-} from './upload-limits'
+import { sniffImage, SNIFF_BYTES } from './sniff'
+import { readObjectStart } from '~/utils/storage.server'
+import type { UploadRef } from './refs.server'
+import { dimensionsProblem, formatBytes, type UploadLimits } from './limits'
+import { ALLOWED_TYPES_LABEL, IMAGE_TYPES, type ImageType } from './image-types'
 
 /** A staged object whose bytes the server has checked: it exists, fits the limit and is an image. */
 export interface StagedImage {
@@ -22,14 +17,6 @@ export interface StagedImage {
 }
 
 export type StagedCheck = { ok: true; image: StagedImage } | { ok: false; error: string }
-
-const TYPE_NAMES: Record<ImageType, string> = {
-  'image/jpeg': 'JPEG',
-  'image/png': 'PNG',
-  'image/webp': 'WebP',
-  'image/gif': 'GIF',
-  'image/avif': 'AVIF',
-}
 
 /**
  * The check every image passes before it is attached, whichever way it was uploaded: the object exists,
@@ -55,7 +42,7 @@ export async function checkStagedUpload(
   if (sniffed.type !== ref.contentType) {
     return {
       ok: false,
-      error: `${name} holds ${TYPE_NAMES[sniffed.type]} data but was uploaded as ${TYPE_NAMES[ref.contentType]}; give it the right extension and add it again.`,
+      error: `${name} holds ${IMAGE_TYPES[sniffed.type].label} data but was uploaded as ${IMAGE_TYPES[ref.contentType].label}; give it the right extension and add it again.`,
     }
   }
   const tooLarge = dimensionsProblem(name, sniffed, maxImagePixels)

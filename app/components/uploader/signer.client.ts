@@ -1,4 +1,4 @@
-import { MAX_SIGN_BATCH, partLayout } from '~/utils/upload-limits'
+import { MAX_SIGN_BATCH, partLayout } from '~/uploads/limits'
 
 /** A refusal from the signing route (or the route out of reach); `status` is its HTTP status. */
 export class SigningError extends Error {
