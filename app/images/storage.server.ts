@@ -1,7 +1,6 @@
 import { GetObjectCommand, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3'
 import { getEnv } from '~/utils/env.server'
 import {
-  getPresigner,
   getS3,
   isNotFound,
   ObjectChangedError,
@@ -68,19 +67,4 @@ export async function putVariant(key: string, data: Buffer, format: VariantForma
       ContentDisposition: 'inline',
     }),
   )
-}
-
-const DOWNLOAD_URL_SECONDS = 5 * 60
-
-/** A short-lived URL that downloads an original as an attachment named `fileName`. */
-export async function originalDownloadUrl(key: string, fileName: string): Promise<string> {
-  const ascii = fileName.replace(/[^\x20-\x7e]|["\\]/g, '_')
-  return getPresigner().presign({
-    method: 'GET',
-    key,
-    expiresIn: DOWNLOAD_URL_SECONDS,
-    query: {
-      'response-content-disposition': `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`,
-    },
-  })
 }

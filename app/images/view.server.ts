@@ -1,6 +1,6 @@
 import { getProcessing, type Processing } from '~/models/image-processing.server'
 import { withDeadline } from '~/utils/availability.server'
-import { imageUrl } from '~/utils/storage.server'
+import { imageUrl } from './urls.server'
 import { VARIANT_FORMATS, VARIANT_MIME, type ImageView } from './variants'
 
 /** The fallback `src`: the smallest variant at least this wide (a browser without srcset gets it). */

@@ -1,5 +1,5 @@
 import { redirect, type LoaderFunctionArgs } from '@remix-run/node'
-import { originalDownloadUrl } from '~/images/storage.server'
+import { originalDownloadUrl } from '~/images/urls.server'
 import { requireProduct } from '~/models/product.server'
 import { requireAdmin } from '~/utils/auth.server'
 import { IMAGE_EXTENSIONS, type ImageType } from '~/uploads/image-types'

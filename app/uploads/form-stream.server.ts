@@ -6,13 +6,8 @@ import { sniffImage, type SniffedImage } from './sniff'
 import { FORM_FIELDS } from '~/utils/product-schema'
 import { cleanFileName } from '~/utils/text'
 import type { StagedImage } from './staged-image.server'
-import {
-  drainIterator,
-  newStagingKey,
-  ObjectTooLargeError,
-  streamToS3,
-  STREAM_PART_BYTES,
-} from '~/utils/storage.server'
+import { newStagingKey, ObjectTooLargeError } from '~/utils/storage.server'
+import { drainIterator, streamToS3, STREAM_PART_BYTES } from './stream-to-s3.server'
 import { refExpiry, signUploadRef } from './refs.server'
 import { dimensionsProblem, formatBytes, type UploadLimits } from './limits'
 import { ALLOWED_TYPES_LABEL } from './image-types'

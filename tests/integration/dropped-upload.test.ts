@@ -76,7 +76,8 @@ describe('a no-JavaScript upload whose connection drops', () => {
 
 describe('part buffers', () => {
   it('are taken only as a file needs them: twenty tiny files in flight do not pin twenty parts', async () => {
-    const { streamToS3, newStagingKey, STREAM_PART_BYTES } = await import('~/utils/storage.server')
+    const { newStagingKey } = await import('~/utils/storage.server')
+    const { streamToS3, STREAM_PART_BYTES } = await import('~/uploads/stream-to-s3.server')
     const release: (() => void)[] = []
     // Twenty uploads, each with its first kilobyte in and the rest not yet arrived.
     const sources = Array.from({ length: 20 }, () => {

@@ -1,7 +1,8 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3'
 import { describe, expect, it } from 'vitest'
 import { getEnv } from '~/utils/env.server'
-import { getS3, presignedViewUrl } from '~/utils/storage.server'
+import { presignedViewUrl } from '~/images/urls.server'
+import { getS3 } from '~/utils/storage.server'
 import { makePng } from '../support/images'
 
 describe('image URLs', () => {
