@@ -1,13 +1,11 @@
-import { randomUUID } from 'node:crypto'
 import type { TransactionSql } from 'postgres'
 import { getSql, type Sql } from '~/utils/db.server'
 import { isUuid, type ProductFields } from '~/utils/product-schema'
 import type { StagedImage } from '~/uploads/staged-image.server'
 import { UUID_PATTERN } from '~/uploads/image-types'
 import { queueImageProcessing, wakeStorageDeletions } from '~/jobs/queue.server'
-import { copyObject, isNotFound, newProductImageKey, ObjectChangedError } from '~/utils/storage.server'
 import { forgetImages, moveProcessingSources } from './image-processing.server'
-import { abandonCopies, keepCopies, queueDeletions, recordPendingCopies } from './storage-deletion.server'
+import { keepCopies, queueDeletions } from './storage-deletion.server'
 
 export interface ProductImage {
   id: string
@@ -43,20 +41,6 @@ export interface ProductSummary {
   image: Pick<ProductImage, 'processingId' | 'width' | 'height' | 'altText'> | null
 }
 
-/** A staged image that is no longer in the bucket (expired, or already attached elsewhere). */
-export class MissingUploadError extends Error {
-  constructor(readonly image: StagedImage) {
-    super(`${image.fileName} is no longer uploaded; please add it again.`)
-  }
-}
-
-/** A staged image whose bytes changed after they were checked: it is not what the admin saw. */
-export class ChangedUploadError extends Error {
-  constructor(readonly image: StagedImage) {
-    super(`${image.fileName} changed in storage after it was uploaded and checked; add it again.`)
-  }
-}
-
 /** An upload that another product already has (or that the server never issued). */
 export class AlreadyAttachedError extends Error {
   constructor(readonly image: StagedImage) {
@@ -78,57 +62,42 @@ export async function findProductByIdempotencyKey({
 }
 
 /**
- * Creates a product with its images in one transaction. Each staged object is copied (inside S3) to the
- * product's own prefix before the transaction, so no row ever names an object that is not there; the
- * staging objects are queued for deletion in the transaction and deleted by the worker after it.
+ * The transaction of a new product (app/products/save.server.ts copies its images first): the product,
+ * its image rows (the copies kept), the uploads attached and the staging objects queued for deletion.
  * The form's idempotency key makes concurrent or repeated submits land on one product (`created` is
  * false for the ones that lost), and each upload is attached to one product only.
  */
-export async function createProduct({
-  adminId,
-  fields,
-  images,
-  idempotencyKey,
-}: {
-  adminId: number
-  fields: ProductFields
-  images: StagedImage[]
-  idempotencyKey: string
-}): Promise<{ productId: string; created: boolean }> {
-  const productId = randomUUID()
-  const { placed, copied } = await copyIntoProduct(productId, images)
-  try {
-    const result = await getSql().begin(async (tx) => {
-      // A second submit of the same form waits here for the first to commit, then finds its product.
-      const [inserted] = await tx<{ id: string }[]>`
-        insert into products (id, name, price_cents, description, created_by, idempotency_key)
-        values (${productId}, ${fields.name}, ${fields.price}, ${fields.description}, ${adminId}, ${idempotencyKey})
-        on conflict (idempotency_key) do nothing
-        returning id`
-      if (!inserted) {
-        const [existing] = await tx<{ id: string; createdBy: number }[]>`
-          select id, created_by as "createdBy" from products where idempotency_key = ${idempotencyKey}`
-        if (existing?.createdBy !== adminId) throw new Error('An idempotency key was reused by another admin')
-        return { productId: existing.id, created: false }
-      }
-      if (placed.length === 0) return { productId, created: true }
-      await attachUploads(tx, { productId, adminId, images })
-      await insertImages(tx, productId, placed, 0)
-      await keepCopies(tx, copied)
-      await queueDeletions(
-        tx,
-        images.map((image) => image.key),
-      )
-      await wakeStorageDeletions(tx)
-      return { productId, created: true }
-    })
-    // Another submit of this form won: these copies are ours alone.
-    if (!result.created) await abandonCopies(copied)
-    return result
-  } catch (error) {
-    await abandonCopies(copied).catch(() => {})
-    throw error
+export async function insertProduct(
+  tx: TransactionSql,
+  {
+    productId,
+    adminId,
+    fields,
+    idempotencyKey,
+    placed,
+  }: {
+    productId: string
+    adminId: number
+    fields: ProductFields
+    idempotencyKey: string
+    placed: PlacedImage[]
+  },
+): Promise<{ productId: string; created: boolean }> {
+  // A second submit of the same form waits here for the first to commit, then finds its product.
+  const [inserted] = await tx<{ id: string }[]>`
+    insert into products (id, name, price_cents, description, created_by, idempotency_key)
+    values (${productId}, ${fields.name}, ${fields.price}, ${fields.description}, ${adminId}, ${idempotencyKey})
+    on conflict (idempotency_key) do nothing
+    returning id`
+  if (!inserted) {
+    const [existing] = await tx<{ id: string; createdBy: number }[]>`
+      select id, created_by as "createdBy" from products where idempotency_key = ${idempotencyKey}`
+    if (existing?.createdBy !== adminId) throw new Error('An idempotency key was reused by another admin')
+    return { productId: existing.id, created: false }
   }
+  await addImages(tx, { productId, adminId, placed, firstPosition: 0 })
+  if (placed.length > 0) await wakeStorageDeletions(tx)
+  return { productId, created: true }
 }
 
 /** Someone saved the product after this edit form was opened (its version moved on). */
@@ -153,98 +122,78 @@ export interface ImageEdit {
 }
 
 /**
- * Applies one edit form in one transaction: the fields, the images' order and alt texts, the images
- * removed (their objects are queued for deletion in the same transaction and deleted after the commit)
- * and new staged images (copied to the product's prefix first, appended after the kept ones). The form's
- * `version` must still be the product's, else StaleProductError; its idempotency key makes a repeated
- * submit of an edit that was already saved a no-op (`'already-applied'`).
+ * The transaction of one edit form (app/products/save.server.ts copies new images first): the fields,
+ * the images' order and alt texts, the images removed (their objects queued for deletion, deleted after
+ * the commit) and the new ones appended after the kept ones. The form's `version` must still be the
+ * product's, else StaleProductError; its idempotency key makes a repeated submit of an edit that was
+ * already saved a no-op (`'already-applied'`).
  */
-export async function updateProduct({
-  productId,
-  adminId,
-  version,
-  idempotencyKey,
-  fields,
-  images,
-  removed,
-  added,
-}: {
-  productId: string
-  adminId: number
-  version: number
-  idempotencyKey: string
-  fields: ProductFields
-  images: ImageEdit[]
-  removed: string[]
-  added: StagedImage[]
-}): Promise<'updated' | 'already-applied'> {
-  const sql = getSql()
-  if (await isEditApplied(sql, { idempotencyKey, productId })) return 'already-applied'
-  const { placed, copied } = await copyIntoProduct(productId, added)
-  let outcome: 'updated' | 'already-applied'
-  try {
-    outcome = await sql.begin(async (tx) => {
-      // Serializes saves of one product; a second submit of this form waits here, then sees the first.
-      const [product] = await tx<{ version: number }[]>`
-        select version from products where id = ${productId} for update`
-      if (!product) throw new ProductNotFoundError()
-      if (await isEditApplied(tx, { idempotencyKey, productId })) return 'already-applied'
-      if (product.version !== version) throw new StaleProductError()
+export async function applyProductEdit(
+  tx: TransactionSql,
+  {
+    productId,
+    adminId,
+    version,
+    idempotencyKey,
+    fields,
+    images,
+    removed,
+    placed,
+  }: {
+    productId: string
+    adminId: number
+    version: number
+    idempotencyKey: string
+    fields: ProductFields
+    images: ImageEdit[]
+    removed: string[]
+    placed: PlacedImage[]
+  },
+): Promise<'updated' | 'already-applied'> {
+  // Serializes saves of one product; a second submit of this form waits here, then sees the first.
+  const [product] = await tx<{ version: number }[]>`
+    select version from products where id = ${productId} for update`
+  if (!product) throw new ProductNotFoundError()
+  if (await isEditApplied(tx, { idempotencyKey, productId })) return 'already-applied'
+  if (product.version !== version) throw new StaleProductError()
 
-      // The form must name each current image exactly once, kept or removed.
-      const current = await tx<
-        { id: string }[]
-      >`select id from product_images where product_id = ${productId}`
-      const currentIds = new Set(current.map((row) => row.id))
-      const submitted = [...images.map((image) => image.id), ...removed]
-      if (
-        submitted.length !== currentIds.size ||
-        new Set(submitted).size !== submitted.length ||
-        !submitted.every((id) => currentIds.has(id))
-      )
-        throw new StaleProductError()
+  // The form must name each current image exactly once, kept or removed.
+  const current = await tx<{ id: string }[]>`select id from product_images where product_id = ${productId}`
+  const currentIds = new Set(current.map((row) => row.id))
+  const submitted = [...images.map((image) => image.id), ...removed]
+  if (
+    submitted.length !== currentIds.size ||
+    new Set(submitted).size !== submitted.length ||
+    !submitted.every((id) => currentIds.has(id))
+  )
+    throw new StaleProductError()
 
-      if (removed.length > 0) {
-        const gone = await tx<{ key: string; processingId: string }[]>`
-          delete from product_images where product_id = ${productId} and id in ${tx(removed)}
-          returning key, processing_id as "processingId"`
-        await forgetImages(tx, gone)
-      }
-      // Positions are unique per product; checked at commit so the images can swap places.
-      await tx`set constraints product_images_product_id_position_key deferred`
-      if (images.length > 0) {
-        await tx`
-          update product_images as i set position = v.position::integer, alt_text = v.alt_text
-          from (values ${tx(images.map((image, position) => [image.id, position, image.altText]))})
-            as v (id, position, alt_text)
-          where i.id = v.id::uuid and i.product_id = ${productId}`
-      }
-      if (placed.length > 0) {
-        await attachUploads(tx, { productId, adminId, images: added })
-        await insertImages(tx, productId, placed, images.length)
-        await keepCopies(tx, copied)
-        await queueDeletions(
-          tx,
-          added.map((image) => image.key),
-        )
-      }
-      if (removed.length > 0 || placed.length > 0) await wakeStorageDeletions(tx)
-      await tx`
-        update products
-        set name = ${fields.name}, price_cents = ${fields.price}, description = ${fields.description},
-            version = version + 1, updated_at = now()
-        where id = ${productId}`
-      await tx`
-        insert into product_edits (idempotency_key, product_id, admin_id)
-        values (${idempotencyKey}, ${productId}, ${adminId})`
-      return 'updated' as const
-    })
-  } catch (error) {
-    await abandonCopies(copied).catch(() => {})
-    throw error
+  if (removed.length > 0) {
+    const gone = await tx<{ key: string; processingId: string }[]>`
+      delete from product_images where product_id = ${productId} and id in ${tx(removed)}
+      returning key, processing_id as "processingId"`
+    await forgetImages(tx, gone)
   }
-  if (outcome === 'already-applied') await abandonCopies(copied)
-  return outcome
+  // Positions are unique per product; checked at commit so the images can swap places.
+  await tx`set constraints product_images_product_id_position_key deferred`
+  if (images.length > 0) {
+    await tx`
+      update product_images as i set position = v.position::integer, alt_text = v.alt_text
+      from (values ${tx(images.map((image, position) => [image.id, position, image.altText]))})
+        as v (id, position, alt_text)
+      where i.id = v.id::uuid and i.product_id = ${productId}`
+  }
+  await addImages(tx, { productId, adminId, placed, firstPosition: images.length })
+  if (removed.length > 0 || placed.length > 0) await wakeStorageDeletions(tx)
+  await tx`
+    update products
+    set name = ${fields.name}, price_cents = ${fields.price}, description = ${fields.description},
+        version = version + 1, updated_at = now()
+    where id = ${productId}`
+  await tx`
+    insert into product_edits (idempotency_key, product_id, admin_id)
+    values (${idempotencyKey}, ${productId}, ${adminId})`
+  return 'updated' as const
 }
 
 /**
@@ -264,7 +213,8 @@ export async function forgetAppliedEdits({
   return result.count
 }
 
-async function isEditApplied(
+/** Whether the edit form with this idempotency key was saved to this product already. */
+export async function isEditApplied(
   sql: TransactionSql | Sql,
   { idempotencyKey, productId }: { idempotencyKey: string; productId: string },
 ) {
@@ -273,49 +223,17 @@ async function isEditApplied(
   return row?.productId === productId
 }
 
-interface PlacedImage {
+/** A staged image copied to its product's key (app/products/save.server.ts), with its row's id. */
+export interface PlacedImage {
   image: StagedImage
   id: string
   key: string
 }
 
-/**
- * Copies staged objects (inside S3) to the product's own prefix, so that no row ever names an object
- * that is not there and cleanup of staging can never touch a product's image. Each copy is recorded
- * before it is made (recordPendingCopies): if the save fails, or this process dies before it commits,
- * the worker deletes it. Each copy is conditional on the ETag that was checked and takes the sniffed type.
- */
-async function copyIntoProduct(productId: string, images: StagedImage[]) {
-  const placed: PlacedImage[] = images.map((image) => ({
-    image,
-    id: randomUUID(),
-    key: newProductImageKey(productId, image.contentType),
-  }))
-  const copied = placed.map((p) => p.key)
-  await recordPendingCopies(copied)
-  const results = await Promise.allSettled(
-    placed.map(({ image, key }) =>
-      copyObject({ from: image.key, to: key, ifMatch: image.etag, contentType: image.contentType }).catch(
-        (error: unknown) => {
-          if (isNotFound(error)) throw new MissingUploadError(image)
-          if (error instanceof ObjectChangedError) throw new ChangedUploadError(image)
-          throw error
-        },
-      ),
-    ),
-  )
-  const failed = results.find((result) => result.status === 'rejected')
-  if (failed) {
-    await abandonCopies(copied)
-    throw failed.reason
-  }
-  return { placed, copied }
-}
-
 /** Marks the admin's uploads as attached to this product; an upload is attached once, ever. */
 async function attachUploads(
   tx: TransactionSql,
-  { productId, adminId, images }: { productId: string; adminId: number; images: StagedImage[] },
+  { productId, adminId, images }: { productId: string; adminId: number; images: readonly StagedImage[] },
 ) {
   const attached = await tx<{ key: string }[]>`
     update uploads set attached_to = ${productId}
@@ -325,6 +243,33 @@ async function attachUploads(
     const done = new Set(attached.map((row) => row.key))
     throw new AlreadyAttachedError(images.find((image) => !done.has(image.key))!)
   }
+}
+
+/**
+ * Adds placed images to a product: attaches their uploads, inserts their rows from `firstPosition` on,
+ * keeps their copies and queues their staging objects for deletion once the transaction commits.
+ */
+async function addImages(
+  tx: TransactionSql,
+  {
+    productId,
+    adminId,
+    placed,
+    firstPosition,
+  }: { productId: string; adminId: number; placed: PlacedImage[]; firstPosition: number },
+) {
+  if (placed.length === 0) return
+  const staged = placed.map((p) => p.image)
+  await attachUploads(tx, { productId, adminId, images: staged })
+  await insertImages(tx, productId, placed, firstPosition)
+  await keepCopies(
+    tx,
+    placed.map((p) => p.key),
+  )
+  await queueDeletions(
+    tx,
+    staged.map((image) => image.key),
+  )
 }
 
 /**
@@ -378,7 +323,9 @@ export async function deleteProduct({ productId }: { productId: string }): Promi
   })
 }
 
+/** The product with this id, or null (for any id that is not a UUID too). */
 export async function getProduct({ productId }: { productId: string }): Promise<Product | null> {
+  if (!isUuid(productId)) return null
   const sql = getSql()
   const [product] = await sql<Omit<Product, 'images'>[]>`
     select id, name, price_cents as "priceCents", description, created_at as "createdAt", version
@@ -390,13 +337,6 @@ export async function getProduct({ productId }: { productId: string }): Promise<
     from product_images where product_id = ${productId}
     order by position`
   return { ...product, images: images.map((image) => ({ ...image, byteSize: Number(image.byteSize) })) }
-}
-
-/** The product a route's `:productId` names, or a 404 response to throw. */
-export async function requireProduct(productId: string | undefined): Promise<Product> {
-  const product = productId && isUuid(productId) ? await getProduct({ productId }) : null
-  if (!product) throw new Response('No product has that address.', { status: 404, statusText: 'Not found' })
-  return product
 }
 
 export interface ProductPage {

@@ -1,4 +1,4 @@
-import { getSql } from '~/utils/db.server'
+import { getSql, type Sql } from '~/utils/db.server'
 
 export interface UploadRecord {
   key: string
@@ -35,4 +35,19 @@ export async function bindUploadId({
     where key = ${key} and admin_id = ${adminId} and multipart
     returning upload_id as "uploadId"`
   return row?.uploadId === uploadId
+}
+
+/** Forgets the records of uploads under `prefix` never attached and issued before `before`; returns how many. */
+export async function forgetUnattachedUploads({
+  sql = getSql(),
+  before,
+  prefix,
+}: {
+  sql?: Sql
+  before: Date
+  prefix: string
+}) {
+  const forgotten = await sql`
+    delete from uploads where attached_to is null and created_at < ${before} and key like ${`${prefix}%`}`
+  return forgotten.count
 }

@@ -1,6 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Link, useLoaderData } from '@remix-run/react'
-import { requireProduct } from '~/models/product.server'
+import { requireProduct } from '~/utils/require-product.server'
 import { requireAdmin } from '~/utils/auth.server'
 import { formatPrice } from '~/utils/product-schema'
 import { GRID_SIZES, useRefreshWhilePending, VariantImage } from '~/components/variant-image'

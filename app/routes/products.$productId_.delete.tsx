@@ -5,7 +5,8 @@ import {
   type MetaFunction,
 } from '@remix-run/node'
 import { Form, Link, useLoaderData, useNavigation } from '@remix-run/react'
-import { deleteProduct, requireProduct } from '~/models/product.server'
+import { deleteProduct } from '~/models/product.server'
+import { requireProduct } from '~/utils/require-product.server'
 import { requireAdmin, requireSameOrigin } from '~/utils/auth.server'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [

@@ -1,6 +1,6 @@
 import { redirect, type LoaderFunctionArgs } from '@remix-run/node'
 import { originalDownloadUrl } from '~/images/urls.server'
-import { requireProduct } from '~/models/product.server'
+import { requireProduct } from '~/utils/require-product.server'
 import { requireAdmin } from '~/utils/auth.server'
 import { IMAGE_EXTENSIONS, type ImageType } from '~/uploads/image-types'
 

@@ -5,6 +5,7 @@ import {
   S3ServiceException,
   type S3Client,
 } from '@aws-sdk/client-s3'
+import { forgetUnattachedUploads } from '~/models/upload.server'
 import type { Sql } from './db.server'
 import { deleteObjects, STAGING_PREFIX } from './storage.server'
 
@@ -86,9 +87,6 @@ export async function cleanupStaging({
     uploadIdMarker = page.NextUploadIdMarker
   }
 
-  const forgotten = await sql`
-    delete from uploads
-    where attached_to is null and created_at < ${new Date(cutoff)} and key like ${`${prefix}%`}`
-  report.forgottenUploads = forgotten.count
+  report.forgottenUploads = await forgetUnattachedUploads({ sql, before: new Date(cutoff), prefix })
   return report
 }

@@ -2,14 +2,11 @@ import { z } from 'zod'
 import type { Admin } from '~/models/admin.server'
 import {
   AlreadyAttachedError,
-  ChangedUploadError,
-  MissingUploadError,
   ProductNotFoundError,
-  requireProduct,
   StaleProductError,
-  updateProduct,
   type Product,
 } from '~/models/product.server'
+import { ChangedUploadError, MissingUploadError, updateProduct } from '~/products/save.server'
 import {
   keptImages,
   newIdempotencyKey,
@@ -34,6 +31,7 @@ import { ServiceUnavailableError, UNAVAILABLE, unavailableService, withDeadline 
 import { describeMove, moveImage } from './image-order'
 import { hasControlCharacters } from './text'
 import { imageViews } from '~/images/view.server'
+import { requireProduct } from './require-product.server'
 
 /** Everything the edit form renders: from the database when it opens, from the submit when it fails. */
 export interface EditFormState {

@@ -1,13 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
 import type { Admin } from '~/models/admin.server'
-import {
-  AlreadyAttachedError,
-  createProduct,
-  findProductByIdempotencyKey,
-  ChangedUploadError,
-  MissingUploadError,
-} from '~/models/product.server'
+import { AlreadyAttachedError, findProductByIdempotencyKey } from '~/models/product.server'
+import { createProduct, ChangedUploadError, MissingUploadError } from '~/products/save.server'
 import { getEnv } from './env.server'
 import { parseImageForm } from '~/uploads/form-stream.server'
 import { FORM_FIELDS, isUuid, ProductFieldsSchema, type ProductFieldErrors } from './product-schema'

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto'
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { Admin } from '~/models/admin.server'
-import { ChangedUploadError, createProduct, getProduct } from '~/models/product.server'
+import { getProduct } from '~/models/product.server'
+import { ChangedUploadError, createProduct } from '~/products/save.server'
 import {
   drainStorageDeletions,
   PENDING_COPY_SECONDS,
