@@ -4,7 +4,7 @@
  * multipart uploads and their records; also forgets the idempotency keys of edits saved before then. Safe to run from several machines at once, and beside the app.
  */
 import { existsSync } from 'node:fs'
-import { forgetAppliedEdits } from '../app/models/product.server'
+import { forgetAppliedEdits } from '../app/models/product-edits.server'
 import { drainStorageDeletions } from '../app/models/storage-deletion.server'
 import { cleanupStaging } from '../app/utils/cleanup.server'
 import { createSql } from '../app/utils/db.server'

@@ -1,11 +1,7 @@
 import { randomUUID } from 'node:crypto'
-import {
-  applyProductEdit,
-  insertProduct,
-  isEditApplied,
-  type ImageEdit,
-  type PlacedImage,
-} from '~/models/product.server'
+import { applyProductEdit, isEditApplied, type ImageEdit } from '~/models/product-edits.server'
+import { insertProduct } from '~/models/product.server'
+import { type PlacedImage } from '~/models/product-images.server'
 import { abandonCopies, recordPendingCopies } from '~/models/storage-deletion.server'
 import type { StagedImage } from '~/uploads/staged-image.server'
 import { getSql } from '~/utils/db.server'

@@ -1,11 +1,8 @@
 import { z } from 'zod'
 import type { Admin } from '~/models/admin.server'
-import {
-  AlreadyAttachedError,
-  ProductNotFoundError,
-  StaleProductError,
-  type Product,
-} from '~/models/product.server'
+import { AlreadyAttachedError } from '~/models/product-images.server'
+import { ProductNotFoundError, StaleProductError } from '~/models/product-edits.server'
+import { type Product } from '~/models/product.server'
 import { ChangedUploadError, MissingUploadError, updateProduct } from '~/products/save.server'
 import {
   keptImages,
