@@ -8,7 +8,7 @@ import { Link, useActionData, useLoaderData } from '@remix-run/react'
 import { ProductForm } from '~/components/product-form'
 import { requireAdmin, requireSameOrigin } from '~/utils/auth.server'
 import { loadEditForm, requireProductOrRecent, submitProductEdit } from '~/utils/product-edit.server'
-import { getUploaderSettings } from '~/utils/product-form.server'
+import { getUploaderSettings } from '~/uploads/submission.server'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? `Edit ${data.name} · Product images` : 'Product not found' },

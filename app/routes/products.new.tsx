@@ -7,7 +7,8 @@ import {
 import { Link, useActionData, useLoaderData } from '@remix-run/react'
 import { ProductForm } from '~/components/product-form'
 import { requireAdmin, requireSameOrigin } from '~/utils/auth.server'
-import { getUploaderSettings, newIdempotencyKey, submitProductForm } from '~/utils/product-form.server'
+import { newIdempotencyKey, submitProductForm } from '~/utils/product-form.server'
+import { getUploaderSettings } from '~/uploads/submission.server'
 
 export const meta: MetaFunction = () => [{ title: 'New product · Product images' }]
 

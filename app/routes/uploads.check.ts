@@ -2,7 +2,7 @@ import type { ActionFunctionArgs } from '@remix-run/node'
 import { z } from 'zod'
 import { startProcessing } from '~/images/start.server'
 import { requireAdminApi, requireSameOrigin } from '~/utils/auth.server'
-import { getUploadLimits } from '~/utils/product-form.server'
+import { getUploadLimits } from '~/uploads/submission.server'
 import { checkStagedUpload } from '~/uploads/staged-image.server'
 import { verifyUploadRef } from '~/uploads/refs.server'
 

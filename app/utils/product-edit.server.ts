@@ -7,14 +7,13 @@ import { ChangedUploadError, MissingUploadError, updateProduct } from '~/product
 import {
   keptImages,
   newIdempotencyKey,
-  readSubmission,
   submittedIdempotencyKey,
   submittedValues,
   tooManyImages,
   whileAvailable,
   type KeptImage,
-  type SubmitProgress,
 } from './product-form.server'
+import { readSubmission, type SubmitProgress } from '~/uploads/submission.server'
 import {
   altFieldName,
   FORM_FIELDS,

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest'
 import type { Admin } from '~/models/admin.server'
 import { parseImageForm } from '~/uploads/form-stream.server'
-import { getUploadLimits } from '~/utils/product-form.server'
+import { getUploadLimits } from '~/uploads/submission.server'
 import { stagingPrefix } from '~/utils/storage.server'
 import { createTestAdmin } from '../support/admins'
 import { makePng } from '../support/images'
