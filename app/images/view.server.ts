@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache'
 import { getProcessing, type Processing } from '~/models/image-processing.server'
 import { withDeadline } from '~/utils/availability.server'
 import { imageUrl } from './urls.server'
@@ -11,10 +12,9 @@ const FALLBACK_WIDTH = 512
  * last saw them rather than wait on the database again.
  */
 const LOOKUP_DEADLINE_MS = 2_000
-const lastSeen = new Map<string, Processing>()
+const lastSeen = new LRUCache<string, Processing>({ max: 10_000 })
 
 function remember(found: Map<string, Processing>) {
-  if (lastSeen.size > 10_000) lastSeen.clear()
   for (const [id, processing] of found) lastSeen.set(id, processing)
   return found
 }

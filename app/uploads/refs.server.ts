@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache'
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto'
 import { z } from 'zod'
 import { getEnv } from '~/utils/env.server'
@@ -53,7 +54,7 @@ export function signUploadRef(ref: UploadRef, secret = getEnv().SESSION_SECRET):
 
 // Every part of a multipart upload carries the same reference: remember the ones whose signature held.
 // Owner and expiry are still checked on every use; a token string always verifies the same way.
-const verified = new Map<string, UploadRef>()
+const verified = new LRUCache<string, UploadRef>({ max: 5000 })
 
 /** The secrets a reference may be signed with: the current one, then the one before the last rotation. */
 function verifyingSecrets() {
@@ -81,7 +82,6 @@ export function verifyUploadRef(
   }
   if (!check.ok) return check
   if (!known) {
-    if (verified.size >= 5000) verified.clear()
     verified.set(cacheKey, check.ref)
   }
   if (check.ref.adminId !== adminId) return { ok: false, reason: 'issued to another admin' }

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache'
 import { AbortMultipartUploadCommand, ListPartsCommand, type S3Client } from '@aws-sdk/client-s3'
 import { z } from 'zod'
 import type { Admin } from '~/models/admin.server'
@@ -235,7 +236,7 @@ function requireOwnUpload({ key, ref }: { key: string; ref: string }, admin: Adm
 }
 
 // Bindings never change once made, so a part's check needs the database only the first time.
-const boundUploadIds = new Map<string, string>()
+const boundUploadIds = new LRUCache<string, string>({ max: 10_000 })
 
 /** requireOwnUpload, and the upload id must be the one first signed for this key (see bindUploadId). */
 async function requireOwnMultipart(request: { key: string; ref: string; uploadId: string }, admin: Admin) {
@@ -245,7 +246,6 @@ async function requireOwnMultipart(request: { key: string; ref: string; uploadId
   if (bound !== undefined || !(await bindUploadId({ ...request, adminId: admin.id }))) {
     throw new SignError(403, 'That upload id does not belong to this upload.')
   }
-  if (boundUploadIds.size >= 10_000) boundUploadIds.clear()
   boundUploadIds.set(request.key, request.uploadId)
   return upload
 }

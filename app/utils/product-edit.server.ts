@@ -1,3 +1,5 @@
+import { LRUCache } from 'lru-cache'
+import { WALL_CLOCK } from './wall-clock'
 import { z } from 'zod'
 import type { Admin } from '~/models/admin.server'
 import { AlreadyAttachedError } from '~/models/product-images.server'
@@ -52,7 +54,7 @@ export type EditResult = { ok: true } | { ok: false; state: EditFormState }
 
 /** How long this server may show a product it loaded while the database does not answer. */
 const RECENT_PRODUCT_MS = 60 * 60 * 1000
-const recentProducts = new Map<string, { product: Product; at: number }>()
+const recentProducts = new LRUCache<string, Product>({ max: 1000, ttl: RECENT_PRODUCT_MS, perf: WALL_CLOCK })
 
 /**
  * The product a route's `:productId` names, as `requireProduct` gives it; while the database does not
@@ -67,14 +69,12 @@ export async function requireProductOrRecent(
     const product = await withDeadline(requireProduct(productId), 2_000, () => {
       throw new ServiceUnavailableError('database')
     })
-    if (recentProducts.size >= 1000) recentProducts.clear()
-    recentProducts.set(product.id, { product, at: Date.now() })
+    recentProducts.set(product.id, product)
     return { product, databaseDown: false }
   } catch (error) {
     if (unavailableService(error) !== 'database') throw error
     const recent = productId ? recentProducts.get(productId) : undefined
-    if (recent && Date.now() - recent.at < RECENT_PRODUCT_MS)
-      return { product: recent.product, databaseDown: true }
+    if (recent) return { product: recent, databaseDown: true }
     throw new Response(UNAVAILABLE.database, { status: 503, statusText: 'Service unavailable' })
   }
 }

@@ -1,5 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { createSessionStorage } from '@remix-run/node'
+import { LRUCache } from 'lru-cache'
+import { WALL_CLOCK } from './wall-clock'
 import { unavailableService, withDeadline } from './availability.server'
 import { getSql } from './db.server'
 import { getEnv } from './env.server'
@@ -28,7 +30,11 @@ const FRESH_MS = 1_000
  * OUTAGE_GRACE_MS stays good until it answers again: an admin mid-form gets the form back, not a 500.
  */
 const OUTAGE_GRACE_MS = 60_000
-const recentlyVerified = new Map<string, { data: SessionData; at: number }>()
+const recentlyVerified = new LRUCache<string, SessionData>({
+  max: 10_000,
+  ttl: OUTAGE_GRACE_MS,
+  perf: WALL_CLOCK,
+})
 
 async function readSession(id: string): Promise<SessionData | null> {
   const [row] = await getSql()<{ adminId: number; email: string }[]>`
@@ -69,9 +75,7 @@ function createAdminSessionStorage() {
     async readData(token) {
       const id = tokenHash(token)
       const outage = () => {
-        const recent = recentlyVerified.get(id)
-        if (recent && Date.now() - recent.at < OUTAGE_GRACE_MS) return recent.data
-        return null
+        return recentlyVerified.get(id) ?? null
       }
       try {
         let late = false
@@ -80,8 +84,7 @@ function createAdminSessionStorage() {
           return outage()
         })
         if (late) return data
-        if (recentlyVerified.size >= 10_000) recentlyVerified.clear()
-        if (data) recentlyVerified.set(id, { data, at: Date.now() })
+        if (data) recentlyVerified.set(id, data)
         else recentlyVerified.delete(id)
         return data
       } catch (error) {
@@ -105,19 +108,22 @@ export function forgetVerifiedSessions() {
 }
 
 // The same Cookie header within FRESH_MS answers without verifying its signature again.
-const byCookie = new Map<string, { data: SessionData | null; at: number }>()
+const byCookie = new LRUCache<string, { data: SessionData | null }>({
+  max: 10_000,
+  ttl: FRESH_MS,
+  perf: WALL_CLOCK,
+})
 
 /** The signed-in admin's session data of a request, or null. */
 export async function getSessionData(request: Request): Promise<SessionData | null> {
   const header = request.headers.get('Cookie') ?? ''
   const hit = byCookie.get(header)
-  if (hit && Date.now() - hit.at < FRESH_MS) return hit.data
+  if (hit) return hit.data
   const session = await getSession(request)
   const adminId = session.get('adminId')
   const email = session.get('email')
   const data = typeof adminId === 'number' && typeof email === 'string' ? { adminId, email } : null
-  if (byCookie.size >= 10_000) byCookie.clear()
-  byCookie.set(header, { data, at: Date.now() })
+  byCookie.set(header, { data })
   return data
 }
 
