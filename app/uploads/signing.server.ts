@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache'
 import { AbortMultipartUploadCommand, ListPartsCommand, type S3Client } from '@aws-sdk/client-s3'
 import { z } from 'zod'
+import type { BatchItem, SignedRequest } from './signing-protocol'
 import type { Admin } from '~/models/admin.server'
 import { bindUploadId, recordUpload } from '~/models/upload.server'
 import { getEnv } from '~/utils/env.server'
@@ -61,9 +62,6 @@ export const SignBatchSchema = z.object({
     .max(MAX_SIGN_BATCH),
 })
 
-/** One answer of a batch: the signed request, or why that one was refused. */
-export type BatchItem = SignedRequest | { error: string; status: SignError['status'] }
-
 /** Signs each request of a batch on its own; one refusal does not spoil the others. */
 export async function signUploadBatch(
   requests: SignRequest[],
@@ -79,17 +77,6 @@ export async function signUploadBatch(
     ),
   )
   return { results }
-}
-
-export interface SignedRequest {
-  method: 'PUT' | 'POST' | 'GET' | 'DELETE'
-  url: string
-  /** The key the server chose; returned for new uploads. */
-  key?: string
-  /** Headers the browser must send as signed (Content-Length is set by the browser itself). */
-  headers?: Record<string, string>
-  /** For new uploads: the signed reference the form submits once the upload has finished. */
-  ref?: string
 }
 
 export class SignError extends Error {

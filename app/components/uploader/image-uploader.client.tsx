@@ -106,7 +106,7 @@ export default function ImageUploader({
         )
         if (file && answer.ref && answer.key)
           instance.setFileMeta(file.id, { uploadRef: answer.ref, serverKey: answer.key })
-        return { url: answer.url!, key: answer.key, headers: answer.headers }
+        return { url: answer.url, key: answer.key, headers: answer.headers }
       },
     })
     // Every file of a drop is signed in one round trip, before its turn in the queue comes.

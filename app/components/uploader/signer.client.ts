@@ -1,4 +1,11 @@
 import { MAX_SIGN_BATCH, partLayout } from '~/uploads/limits'
+import {
+  BatchAnswerSchema,
+  SignedRequestSchema,
+  SignRefusalSchema,
+  type BatchItem,
+  type SignedRequest,
+} from '~/uploads/signing-protocol'
 
 /** A refusal from the signing route (or the route out of reach); `status` is its HTTP status. */
 export class SigningError extends Error {
@@ -14,17 +21,6 @@ export class SigningError extends Error {
 export type SignInput =
   { method: string; key: string } | { method: string; key: string; uploadId: string; partNumber?: number }
 
-/** The route's answer for one request. */
-export interface SignedAnswer {
-  method?: string
-  url?: string
-  key?: string
-  headers?: Record<string, string>
-  ref?: string
-  error?: string
-  status?: number
-}
-
 /** A file as the signer needs it to start its upload. */
 export interface NewFile {
   id: string
@@ -34,7 +30,7 @@ export interface NewFile {
   multipart: boolean
 }
 
-type Ahead = { answer: SignedAnswer; usableUntil: number }
+type Ahead = { answer: BatchItem; usableUntil: number }
 
 /**
  * The uploader's side of POST /uploads/sign. Besides signing one request at a time, it signs ahead,
@@ -138,14 +134,14 @@ export class UploadSigner {
   }
 
   /** A signature made ahead, once; null when there is none, it failed, or it is past half its life. */
-  async #take(id: string, method: string): Promise<SignedAnswer | null> {
+  async #take(id: string, method: string): Promise<SignedRequest | null> {
     const pending = this.#ahead.get(id)
     if (!pending) return null
     this.#ahead.delete(id)
     const ahead = await pending
     if (!ahead || Date.now() > ahead.usableUntil) return null
-    if (ahead.answer.error) throw new SigningError(ahead.answer.error, ahead.answer.status ?? 400)
-    return ahead.answer.url && ahead.answer.method === method ? ahead.answer : null
+    if ('error' in ahead.answer) throw new SigningError(ahead.answer.error, ahead.answer.status)
+    return ahead.answer.method === method ? ahead.answer : null
   }
 
   /** One batch; null when the batch as a whole failed, so each request falls back to signing alone. */
@@ -153,25 +149,29 @@ export class UploadSigner {
     const sentAt = Date.now()
     try {
       const { status, json } = await this.#post({ operation: 'batch', requests })
-      const results = (json as { results?: SignedAnswer[] }).results
-      if (status !== 200 || !Array.isArray(results) || results.length !== requests.length) return null
-      return results.map((answer) => ({ answer, usableUntil: sentAt + this.urlTtlMs / 2 }))
+      const answer = BatchAnswerSchema.safeParse(json)
+      if (status !== 200 || !answer.success || answer.data.results.length !== requests.length) return null
+      return answer.data.results.map((answer) => ({ answer, usableUntil: sentAt + this.urlTtlMs / 2 }))
     } catch {
       return null
     }
   }
 
-  async #signOne(body: Record<string, unknown>): Promise<SignedAnswer> {
+  async #signOne(body: Record<string, unknown>): Promise<SignedRequest> {
     const { status, json } = await this.#post(body)
-    const answer = json as SignedAnswer
-    if (status !== 200 || !answer.url) {
-      const message =
-        status === 401
-          ? 'Your session has ended: sign in again in another tab, then retry.'
-          : (answer.error ?? `The upload could not be signed (${status}).`)
-      throw new SigningError(message, status)
+    if (status === 200) {
+      const signed = SignedRequestSchema.safeParse(json)
+      if (signed.success) return signed.data
+      throw new SigningError('The app answered with something that is not a signed request.', 502)
     }
-    return answer
+    const refusal = SignRefusalSchema.safeParse(json)
+    const message =
+      status === 401
+        ? 'Your session has ended: sign in again in another tab, then retry.'
+        : refusal.success
+          ? refusal.data.error
+          : `The upload could not be signed (${status}).`
+    throw new SigningError(message, status)
   }
 
   async #post(body: Record<string, unknown>) {
