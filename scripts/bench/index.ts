@@ -1,12 +1,13 @@
 /**
  * npm run bench: runs every benchmark against fresh local services and prints one table.
  * Medians of several runs; the goals are the product's targets, not test assertions.
- *   npm run bench -- form browser signing listing images     (a subset, by name)
+ *   npm run bench -- form browser signing listing images presign     (a subset, by name)
  */
 import { benchBrowserBatch } from './browser-batch'
 import { benchFormUpload } from './form-upload'
 import { benchImages } from './images'
 import { benchListing } from './listing'
+import { benchPresign } from './presign'
 import { benchSigning } from './signing'
 import { printTable, type Row } from './support'
 
@@ -17,6 +18,7 @@ const benches = {
   signing: benchSigning,
   listing: benchListing,
   images: benchImages,
+  presign: benchPresign,
 }
 const chosen = process.argv.slice(2).filter((name): name is keyof typeof benches => name in benches)
 const rows: Row[] = []
