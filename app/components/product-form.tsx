@@ -1,11 +1,11 @@
 import { VariantImage } from './variant-image'
 import type { ImageView } from '~/images/variants'
 import { Form, useNavigation } from '@remix-run/react'
-import { lazy, Suspense, useEffect, useState, type ReactNode } from 'react'
+import { lazy, Suspense, useEffect, useState, type ReactNode, useRef } from 'react'
 import type { ProductFieldErrors, SavedImage } from '~/utils/product-schema'
 import { FORM_FIELDS, MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, PRICE_PATTERN } from '~/utils/product-schema'
 import { formatBytes, type UploaderSettings } from '~/uploads/limits'
-import { ALLOWED_IMAGE_TYPES } from '~/uploads/image-types'
+import { ALLOWED_IMAGE_TYPES, ALLOWED_TYPES_LABEL } from '~/uploads/image-types'
 import { ExistingImages } from './existing-images'
 import type { UploaderStatus } from '~/components/uploader/image-uploader.client'
 
@@ -52,9 +52,18 @@ export function ProductForm({
 }: ProductFormProps) {
   const navigation = useNavigation()
   const submitting = navigation.state === 'submitting'
-  const problems = Object.values(errors).flat()
+  const problems = Object.entries(errors).flatMap(([field, messages]) =>
+    (messages ?? []).map((message) => ({ field, message })),
+  )
   const [hydrated, setHydrated] = useState(false)
   useEffect(() => setHydrated(true), [])
+  // `autoFocus` does it without JavaScript; React focuses only form controls by it, so the summary of a
+  // submit that failed in place is focused here, once for each answer.
+  const summary = useRef<HTMLDivElement>(null)
+  const hasProblems = problems.length > 0
+  useEffect(() => {
+    if (hasProblems) summary.current?.focus()
+  }, [errors, hasProblems])
   const [status, setStatus] = useState<UploaderStatus>({ uploading: 0, failed: 0 })
   const blocked = status.uploading > 0 || status.failed > 0
   // Saved images ticked for removal make room for new ones in the uploader.
@@ -66,7 +75,7 @@ export function ProductForm({
     <Field
       id="images"
       label={saved ? 'Add images' : 'Images'}
-      hint={`${addingMore ? 'Add more images. ' : ''}JPEG, PNG, WebP, GIF or AVIF; up to ${uploader.maxImagesPerProduct} images of ${formatBytes(uploader.maxImageBytes)} each.`}
+      hint={`${addingMore ? 'Add more images. ' : ''}${ALLOWED_TYPES_LABEL}; up to ${uploader.maxImagesPerProduct} images of ${formatBytes(uploader.maxImageBytes)} each.`}
       errors={errors.images}
     >
       <input
@@ -101,13 +110,16 @@ export function ProductForm({
         value={values?.idempotencyKey || idempotencyKey}
       />
       {problems.length > 0 ? (
-        <div className="errors" role="alert" id="form-errors">
+        // Focus comes here after a failed submit (with or without JavaScript); each problem links to its field.
+        <div className="errors" role="alert" id="form-errors" tabIndex={-1} autoFocus ref={summary}>
           <strong>
             Please fix {problems.length === 1 ? 'this problem' : `these ${problems.length} problems`}:
           </strong>
           <ul>
-            {problems.map((problem, i) => (
-              <li key={i}>{problem}</li>
+            {problems.map(({ field, message }, i) => (
+              <li key={i}>
+                <a href={`#${field === 'images' && hydrated ? 'images-label' : field}`}>{message}</a>
+              </li>
             ))}
           </ul>
         </div>

@@ -1,4 +1,5 @@
 import {
+  data,
   redirect,
   type ActionFunctionArgs,
   type LoaderFunctionArgs,
@@ -26,7 +27,9 @@ export async function action({ request, params }: ActionFunctionArgs) {
   const { product, databaseDown } = await requireProductOrRecent(params.productId)
   const result = await submitProductEdit(request, admin, product, { databaseDown })
   if (result.ok) return redirect(`/products/${product.id}`)
-  return result.state
+  // A Move button without JavaScript comes back as 200; a form with something wrong as 400.
+  const failed = Object.keys(result.state.errors).length > 0 || Object.keys(result.state.altErrors).length > 0
+  return data(result.state, { status: failed ? 400 : 200 })
 }
 
 export default function EditProduct() {

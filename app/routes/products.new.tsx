@@ -3,6 +3,7 @@ import {
   type ActionFunctionArgs,
   type LoaderFunctionArgs,
   type MetaFunction,
+  data,
 } from '@remix-run/node'
 import { Link, useActionData, useLoaderData } from '@remix-run/react'
 import { ProductForm } from '~/components/product-form'
@@ -22,7 +23,8 @@ export async function action({ request }: ActionFunctionArgs) {
   const admin = await requireAdmin(request)
   const result = await submitProductForm(request, admin)
   if (result.ok) return redirect(`/products/${result.productId}`)
-  return result
+  // The form comes back with what is wrong: 400, not 200.
+  return data(result, { status: 400 })
 }
 
 export default function NewProduct() {

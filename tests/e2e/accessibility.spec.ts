@@ -60,7 +60,11 @@ for (const javaScriptEnabled of [true, false]) {
       await page.getByLabel('Name').fill('   ')
       await page.getByLabel('Price').fill('1.00')
       await page.getByRole('button', { name: 'Create product' }).click()
-      await expect(page.getByRole('alert')).toBeVisible()
+      await expect(page.getByRole('alert')).toBeFocused()
+      await expect(page.getByRole('alert').getByRole('link', { name: 'Enter a name.' })).toHaveAttribute(
+        'href',
+        '#name',
+      )
       await expectNoSeriousViolations(page, 'new product with field errors')
       if (javaScriptEnabled) {
         await dropFiles(page, [{ name: 'dropped.png', type: 'image/png', width: 80, height: 60 }])

@@ -67,9 +67,17 @@ test('a validation error keeps every value and the uploaded images', async ({ pa
   await page
     .getByLabel('Images')
     .setInputFiles([fixture('one.png', makePng(50, 40)), fixture('two.png', makePng(60, 30))])
+  const answer = page.waitForResponse((r) => r.request().method() === 'POST')
   await page.getByRole('button', { name: 'Create product' }).click()
+  expect((await answer).status()).toBe(400)
 
   await expect(page.getByRole('alert')).toContainText('Enter a name.')
+  // Focus lands on the summary, whose problem links to its field.
+  await expect(page.getByRole('alert')).toBeFocused()
+  const problem = page.getByRole('alert').getByRole('link', { name: 'Enter a name.' })
+  await expect(problem).toHaveAttribute('href', '#name')
+  await problem.click()
+  await expect(page.getByLabel('Name')).toBeFocused()
   await expect(page.getByLabel('Name')).toHaveAttribute('aria-invalid', 'true')
   await expect(page.getByLabel('Name')).toHaveAccessibleDescription('Enter a name.')
   await expect(page.getByLabel('Price')).toHaveValue('12.34')
