@@ -1,0 +1,178 @@
+import AwsS3, { type AwsBody } from '@uppy/aws-s3'
+import Uppy, { type Meta, type UppyFile } from '@uppy/core'
+import { partSizeFor, type UploaderSettings } from '~/uploads/limits'
+import { ALLOWED_IMAGE_TYPES } from '~/uploads/image-types'
+import { SigningError, UploadSigner } from './signer.client'
+
+export type ImageMeta = Meta & { uploadRef?: string; serverKey?: string }
+export type ImageUppy = Uppy<ImageMeta, AwsBody>
+export type ImageFile = UppyFile<ImageMeta, AwsBody>
+
+/** Delays of the automatic retries; each retry signs every request again, so an expired URL heals itself. */
+const RETRY_DELAYS_MS = [1000, 3000, 6000]
+
+/**
+ * Retries a failed upload on its own, up to RETRY_DELAYS_MS.length times (each retry signs every
+ * request again, so an expired URL heals itself); a refusal the server means (a 4xx from signing) is
+ * final. Says which files are waiting for a retry, and calls `changed` when that set changes.
+ */
+export function attachRetryPolicy(instance: ImageUppy, changed: () => void) {
+  const attempts = new Map<string, number>()
+  const retrying = new Set<string>()
+  const timers = new Set<ReturnType<typeof setTimeout>>()
+  const onSuccess = (file: ImageFile | undefined) => {
+    if (file) attempts.delete(file.id)
+  }
+  const onError = (file: ImageFile | undefined, error: Error & { status?: number }) => {
+    if (!file) return
+    const attempt = attempts.get(file.id) ?? 0
+    const retryable = !(error instanceof SigningError) || error.status >= 500
+    if (retryable && attempt < RETRY_DELAYS_MS.length) {
+      attempts.set(file.id, attempt + 1)
+      retrying.add(file.id)
+      instance.setFileState(file.id, { error: `${describeError(error)} Retrying…` })
+      queueMicrotask(changed)
+      const timer = setTimeout(() => {
+        timers.delete(timer)
+        retrying.delete(file.id)
+        if (instance.getFile(file.id)?.error) void instance.retryUpload(file.id)
+        changed()
+      }, RETRY_DELAYS_MS[attempt])
+      timers.add(timer)
+      return
+    }
+    instance.setFileState(file.id, { error: describeError(error) })
+    queueMicrotask(changed)
+  }
+  const onRemoved = (file: ImageFile) => {
+    attempts.delete(file.id)
+    retrying.delete(file.id)
+  }
+  instance.on('upload-success', onSuccess)
+  instance.on('upload-error', onError)
+  instance.on('file-removed', onRemoved)
+  return {
+    retrying: retrying as ReadonlySet<string>,
+    detach() {
+      for (const timer of timers) clearTimeout(timer)
+      instance.off('upload-success', onSuccess)
+      instance.off('upload-error', onError)
+      instance.off('file-removed', onRemoved)
+    },
+  }
+}
+
+/**
+ * An Uppy whose files go straight to S3 through URLs the server signs: each drop signed ahead in one
+ * round trip, the largest files first in the queue, multipart files given the connections the others
+ * leave free, and each finished upload checked by the server at once (its variants start then).
+ */
+export function createImageUppy(s: UploaderSettings, keptCount: () => number): ImageUppy {
+  const signer = new UploadSigner(s.urlTtlSeconds * 1000)
+  const multipart = (file: ImageFile) => (file.size ?? 0) > s.multipartThresholdBytes
+  const instance: ImageUppy = new Uppy<ImageMeta, AwsBody>({
+    autoProceed: true,
+    restrictions: restrictionsFor(s, keptCount()),
+    // Uppy reads a maxNumberOfFiles of 0 as "no limit", so a form that is already full refuses here.
+    onBeforeFileAdded: () => {
+      if (keptCount() < s.maxImagesPerProduct) return true
+      instance.info(
+        `A product has at most ${s.maxImagesPerProduct} images; remove one to add another.`,
+        'error',
+        5000,
+      )
+      return false
+    },
+  })
+  instance.use(AwsS3<ImageMeta, AwsBody>, {
+    limit: s.concurrency,
+    shouldUseMultipart: multipart,
+    // The connections the files in flight leave free go to the multipart files' parts (patched in,
+    // see patches/README.md): one large file alone uses every connection, a full queue one each.
+    getPartConcurrency: () => {
+      const active = instance
+        .getFiles()
+        .filter(
+          (file) =>
+            file.progress.uploadStarted && !file.progress.uploadComplete && !file.error && !file.isPaused,
+        )
+      const inFlight = Math.min(s.concurrency, active.length)
+      const multipartInFlight = Math.max(1, Math.min(inFlight, active.filter(multipart).length))
+      return 1 + Math.floor(Math.max(0, s.concurrency - inFlight) / multipartInFlight)
+    },
+    getChunkSize: ({ size }) => partSizeFor(size),
+    // Uppy's requested key is only a handle for the file; the server answers with the real key.
+    generateObjectKey: (file) => file.id,
+    allowedMetaFields: false,
+    signRequest: async (request) => {
+      const file = instance.getFile(request.key)
+      const answer = await signer.sign(
+        request,
+        file && { id: file.id, name: file.name ?? 'image', type: file.type, size: file.size ?? 0 },
+      )
+      if (file && answer.ref && answer.key)
+        instance.setFileMeta(file.id, { uploadRef: answer.ref, serverKey: answer.key })
+      return { url: answer.url, key: answer.key, headers: answer.headers }
+    },
+  })
+  // Every file of a drop is signed in one round trip, before its turn in the queue comes.
+  instance.on('files-added', (added) =>
+    signer.signAhead(
+      added.map((file) => ({
+        id: file.id,
+        name: file.name ?? 'image',
+        type: file.type,
+        size: file.size ?? 0,
+        multipart: multipart(file),
+      })),
+    ),
+  )
+  // Largest files first: a big multipart file started last would finish long after the rest. Only the
+  // upload queue is reordered; the Dashboard and the hidden inputs keep the order the admin added the
+  // files in. (Uppy re-reads the upload's file list after each pre-processor.)
+  instance.addPreProcessor((fileIDs, uploadID) => {
+    const { currentUploads } = instance.getState()
+    const upload = currentUploads[uploadID]
+    if (!upload) return
+    const size = (id: string) => instance.getFile(id)?.size ?? 0
+    const sorted = [...fileIDs].sort((a, b) => size(b) - size(a))
+    instance.setState({ currentUploads: { ...currentUploads, [uploadID]: { ...upload, fileIDs: sorted } } })
+  })
+  // The server checks the upload and starts making its variants now, while the admin types; what it
+  // finds wrong the save reports with the rest of the form, so the answer is not awaited.
+  instance.on('upload-success', (file) => {
+    const ref = file && instance.getFile(file.id)?.meta.uploadRef
+    if (ref) startProcessing(ref)
+  })
+  return instance
+}
+
+export function restrictionsFor(settings: UploaderSettings, keptCount: number) {
+  return {
+    maxFileSize: settings.maxImageBytes,
+    maxNumberOfFiles: Math.max(0, settings.maxImagesPerProduct - keptCount),
+    allowedFileTypes: [...ALLOWED_IMAGE_TYPES],
+  }
+}
+
+function describeError(error: Error & { status?: number; code?: string; serviceCode?: string }) {
+  if (error instanceof SigningError) return error.message
+  if (error.name === 'S3NetworkError' || /network/i.test(error.message)) {
+    // Some S3 engines (Ceph among them) send refusals without CORS headers, which a browser cannot tell
+    // from a dropped connection; so the message names both.
+    return 'Storage did not accept the upload: the connection dropped, or storage refused it (an expired link, wrong credentials, or CORS rules that do not allow this app).'
+  }
+  const status = error.status
+  if (status === 403)
+    return 'Storage refused the upload (403): the link expired, or the bucket or its CORS settings refuse this app.'
+  if (status && status >= 500) return `Storage had a problem (${status}).`
+  return error.message || 'The upload failed.'
+}
+
+function startProcessing(ref: string) {
+  fetch('/uploads/check', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ ref }),
+  }).catch(() => {})
+}
