@@ -75,7 +75,12 @@ export async function benchStreaming(): Promise<Row[]> {
     for (let run = 0; run < RUNS + 1; run++) {
       const order: ('ours' | 'lib')[] = run % 2 ? ['lib', 'ours'] : ['ours', 'lib']
       for (const which of order) await measure(which, run)
-      if (run === 0) for (const r of Object.values(results)) ((r.ms.length = 0), (r.rss.length = 0)) // warm-up
+      if (run > 0) continue
+      for (const r of Object.values(results)) {
+        // The first run of each warms up.
+        r.ms.length = 0
+        r.rss.length = 0
+      }
     }
   } finally {
     await services.stop()
