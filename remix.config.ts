@@ -7,7 +7,8 @@ import type { VitePluginConfig } from '@remix-run/dev'
 export const remixConfig = {
   appDirectory: 'app',
   buildDirectory: 'build',
-  ignoredRouteFiles: ['**/*.test.ts', '**/*.test.tsx', '**/.*'],
+  // Tests, dotfiles, and modules a route shares with others (`__product-editor`) are not routes.
+  ignoredRouteFiles: ['**/*.test.ts', '**/*.test.tsx', '**/.*', '**/__*.*'],
   future: {
     v3_fetcherPersist: true,
     v3_relativeSplatPath: true,

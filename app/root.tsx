@@ -12,9 +12,15 @@ import {
   useRouteLoaderData,
 } from '@remix-run/react'
 import type { ReactNode } from 'react'
+import { z } from 'zod'
 import { getOptionalAdmin } from '~/utils/auth.server'
 import { useNonce } from './utils/nonce'
 import stylesUrl from './styles.css?url'
+
+// In the browser, zod must not probe for eval (`new Function`): the Content-Security-Policy refuses it
+// and every page with a form would report a violation. Set here, before any route's schema is used;
+// the server keeps zod's faster compiled parsers.
+if (typeof document !== 'undefined') z.config({ jitless: true })
 
 export const links: LinksFunction = () => [
   { rel: 'stylesheet', href: stylesUrl },

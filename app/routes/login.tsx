@@ -5,7 +5,10 @@ import {
   type LoaderFunctionArgs,
   type MetaFunction,
 } from '@remix-run/node'
+import { getFormProps, getInputProps, useForm } from '@conform-to/react'
+import { getZodConstraint, parseWithZod } from '@conform-to/zod/v4'
 import { Form, useActionData, useNavigation, useSearchParams } from '@remix-run/react'
+import { z } from 'zod'
 import { verifyLogin } from '~/models/admin.server'
 import { getOptionalAdmin, requireSameOrigin, safeRedirect, signIn } from '~/utils/auth.server'
 import { loginWaitSeconds, recordLoginFailure, recordLoginSuccess } from '~/utils/login-throttle.server'
@@ -27,82 +30,94 @@ export async function loader({ request }: LoaderFunctionArgs) {
 const waitMessage = (seconds: number) =>
   `Too many failed sign-ins. Try again in ${seconds < 60 ? `${seconds} second${seconds === 1 ? '' : 's'}` : `${Math.ceil(seconds / 60)} minutes`}.`
 
+const NO_MATCH = 'That email and password do not match an admin.'
+
+/** The sign-in form. Input no admin could have (too long, control characters) gets the answer a wrong password gets. */
+const LoginSchema = z
+  .object({
+    email: z.string({ error: 'Enter your email.' }).trim(),
+    password: z.string({ error: 'Enter your password.' }),
+    redirectTo: z.string().optional(),
+  })
+  .refine(
+    ({ email, password }) =>
+      email.length <= MAX_EMAIL_LENGTH &&
+      !hasControlCharacters(email) &&
+      password.length <= MAX_PASSWORD_LENGTH,
+    NO_MATCH,
+  )
+
 export async function action({ request, context }: ActionFunctionArgs) {
   requireSameOrigin(request)
-  const form = await request.formData()
-  const email = String(form.get('email') ?? '')
-  const password = String(form.get('password') ?? '')
-  const redirectTo = safeRedirect(form.get('redirectTo'))
-  if (!email || !password) {
-    return data({ error: 'Enter your email and password.', email }, { status: 400 })
-  }
-  if (
-    email.length > MAX_EMAIL_LENGTH ||
-    hasControlCharacters(email) ||
-    password.length > MAX_PASSWORD_LENGTH
-  ) {
-    return data({ error: 'That email and password do not match an admin.', email: '' }, { status: 400 })
-  }
+  const submission = parseWithZod(await request.formData(), { schema: LoginSchema })
+  // The password never comes back to the page.
+  const refuse = (status: number, message?: string, headers?: HeadersInit) =>
+    data(submission.reply({ formErrors: message ? [message] : undefined, hideFields: ['password'] }), {
+      status,
+      headers,
+    })
+  if (submission.status !== 'success') return refuse(400)
+  const { email, password } = submission.value
   const attempt = { email, address: context.clientAddress ?? 'unknown' }
   const wait = await loginWaitSeconds(attempt)
-  if (wait > 0) {
-    return data(
-      { error: waitMessage(wait), email },
-      { status: 429, headers: { 'Retry-After': String(wait) } },
-    )
-  }
+  if (wait > 0) return refuse(429, waitMessage(wait), { 'Retry-After': String(wait) })
   let admin
   try {
     admin = await verifyLogin({ email, password })
   } catch (error) {
     if (!(error instanceof PasswordHashingBusyError)) throw error
-    return data({ error: error.message, email }, { status: 503, headers: { 'Retry-After': '5' } })
+    return refuse(503, error.message, { 'Retry-After': '5' })
   }
   if (!admin) {
     const earned = await recordLoginFailure(attempt)
-    const error = 'That email and password do not match an admin.'
-    return data({ error: earned > 0 ? `${error} ${waitMessage(earned)}` : error, email }, { status: 401 })
+    return refuse(401, earned > 0 ? `${NO_MATCH} ${waitMessage(earned)}` : NO_MATCH)
   }
   await recordLoginSuccess(attempt)
-  return signIn({ request, admin, redirectTo })
+  return signIn({ request, admin, redirectTo: safeRedirect(submission.value.redirectTo) })
 }
 
 export default function Login() {
-  const result = useActionData<typeof action>()
+  const lastResult = useActionData<typeof action>()
   const [params] = useSearchParams()
   const submitting = useNavigation().state === 'submitting'
+  const [form, fields] = useForm({
+    id: 'login',
+    lastResult,
+    constraint: getZodConstraint(LoginSchema),
+    defaultNoValidate: false,
+    shouldValidate: 'onBlur',
+    shouldRevalidate: 'onInput',
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: LoginSchema }),
+  })
   return (
     <div className="card" style={{ maxWidth: 420, margin: '2rem auto' }}>
       <h1>Sign in</h1>
-      <Form method="post" aria-describedby={result?.error ? 'login-error' : undefined}>
-        {result?.error ? (
-          <p id="login-error" className="errors" role="alert">
-            {result.error}
+      <Form method="post" {...getFormProps(form)}>
+        {form.errors?.length ? (
+          <p id={form.errorId} className="errors" role="alert">
+            {form.errors.join(' ')}
           </p>
         ) : null}
         <input type="hidden" name="redirectTo" value={params.get('redirectTo') ?? '/products'} />
         <div className="field">
           <label htmlFor="email">Email</label>
           <input
+            {...getInputProps(fields.email, { type: 'email' })}
             id="email"
-            name="email"
-            type="email"
             autoComplete="username"
-            required
-            defaultValue={result?.email}
-            aria-invalid={result?.error ? true : undefined}
+            aria-invalid={fields.email.errors || form.errors ? true : undefined}
           />
+          <FieldErrors id={fields.email.errorId} errors={fields.email.errors} />
         </div>
         <div className="field">
           <label htmlFor="password">Password</label>
           <input
+            {...getInputProps(fields.password, { type: 'password' })}
             id="password"
-            name="password"
-            type="password"
             autoComplete="current-password"
-            required
-            aria-invalid={result?.error ? true : undefined}
+            aria-invalid={fields.password.errors || form.errors ? true : undefined}
           />
+          <FieldErrors id={fields.password.errorId} errors={fields.password.errors} />
         </div>
         <button type="submit" disabled={submitting}>
           Sign in
@@ -110,4 +125,12 @@ export default function Login() {
       </Form>
     </div>
   )
+}
+
+function FieldErrors({ id, errors }: { id: string; errors: string[] | undefined }) {
+  return errors?.length ? (
+    <p className="error" id={id}>
+      {errors.join(' ')}
+    </p>
+  ) : null
 }

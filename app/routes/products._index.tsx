@@ -40,7 +40,7 @@ export default function Products() {
         </Link>
       </div>
       {products.length === 0 ? (
-        <p>No products yet. Create the first one.</p>
+        <p>{isFirstPage ? 'No products yet. Create the first one.' : 'No older products.'}</p>
       ) : (
         <ul className="product-grid" aria-label="Products">
           {products.map((product, i) => (

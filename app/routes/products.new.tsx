@@ -1,35 +1,22 @@
-import {
-  redirect,
-  type ActionFunctionArgs,
-  type LoaderFunctionArgs,
-  type MetaFunction,
-  data,
-} from '@remix-run/node'
+import { type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { Link, useActionData, useLoaderData } from '@remix-run/react'
-import { ProductForm } from '~/components/product-form'
-import { requireAdmin, requireSameOrigin } from '~/utils/auth.server'
-import { newIdempotencyKey, submitProductForm } from '~/utils/product-form.server'
+import { requireAdmin } from '~/utils/auth.server'
 import { getUploaderSettings } from '~/uploads/submission.server'
+import { ProductEditor } from './__product-editor'
+import { loadProductEditor, type action } from './__product-editor.server'
+
+export { action } from './__product-editor.server'
 
 export const meta: MetaFunction = () => [{ title: 'New product · Product images' }]
 
 export async function loader({ request }: LoaderFunctionArgs) {
   await requireAdmin(request)
-  return { uploader: getUploaderSettings(), idempotencyKey: newIdempotencyKey() }
-}
-
-export async function action({ request }: ActionFunctionArgs) {
-  requireSameOrigin(request)
-  const admin = await requireAdmin(request)
-  const result = await submitProductForm(request, admin)
-  if (result.ok) return redirect(`/products/${result.productId}`)
-  // The form comes back with what is wrong: 400, not 200.
-  return data(result, { status: 400 })
+  return { editor: await loadProductEditor(null), uploader: getUploaderSettings() }
 }
 
 export default function NewProduct() {
-  const { uploader, idempotencyKey } = useLoaderData<typeof loader>()
-  const failed = useActionData<typeof action>()
+  const { editor, uploader } = useLoaderData<typeof loader>()
+  const answer = useActionData<typeof action>()
   return (
     <>
       <p>
@@ -37,15 +24,7 @@ export default function NewProduct() {
       </p>
       <h1>New product</h1>
       <div className="card">
-        <ProductForm
-          key={failed ? JSON.stringify(failed.values) + failed.images.length : 'new'}
-          values={failed?.values}
-          errors={failed?.errors}
-          images={failed?.images}
-          uploader={uploader}
-          idempotencyKey={idempotencyKey}
-          submitLabel="Create product"
-        />
+        <ProductEditor state={answer ?? editor} uploader={uploader} submitLabel="Create product" />
       </div>
     </>
   )

@@ -3,9 +3,6 @@ import { UUID_PATTERN } from '~/uploads/image-types'
 import { z } from 'zod'
 import { hasControlCharacters } from './text'
 
-// In the browser, zod must not probe for eval (`new Function`): the Content-Security-Policy refuses
-// it and every page would report a violation. The server keeps zod's faster compiled parsers.
-if (typeof document !== 'undefined') z.config({ jitless: true })
 
 /** The product form's field names, shared by the form and the action that parses it. */
 export const FORM_FIELDS = {
@@ -80,9 +77,46 @@ export const ProductFieldsSchema = z.object({
 })
 
 export type ProductFields = z.output<typeof ProductFieldsSchema>
-export type ProductFieldErrors = Partial<
-  Record<keyof z.input<typeof ProductFieldsSchema> | 'images', string[]>
->
+
+const uuid = z.string().regex(UUID)
+
+const AltTextSchema = z
+  .string()
+  .trim()
+  .max(MAX_ALT_TEXT_LENGTH, `Keep the alt text under ${MAX_ALT_TEXT_LENGTH} characters.`)
+  .refine((v) => !hasControlCharacters(v), 'Remove the invisible control characters from the alt text.')
+  .default('')
+
+/**
+ * The product editor's form, every field of it, for creating and editing alike: parsed by Conform in the
+ * browser (as the admin types) and in the action (with or without JavaScript). The files themselves are
+ * not here: they stream to storage before the form is parsed, and come back as image references.
+ */
+export const ProductEditorSchema = ProductFieldsSchema.extend({
+  /** A well-formed key, or none (a fresh one is made): a form never fails for it. */
+  [FORM_FIELDS.idempotencyKey]: uuid
+    .transform((key) => key.toLowerCase())
+    .optional()
+    .catch(undefined),
+  /** Images staged by this form: signed references, checked against storage by the action. */
+  [FORM_FIELDS.keptImage]: z.array(z.string()).default([]),
+  /** References or saved image ids ticked for removal. */
+  [FORM_FIELDS.removeImage]: z.array(z.string()).default([]),
+  /** Edit form: the saved images, in the order the admin left them. */
+  [FORM_FIELDS.imageId]: z.array(uuid).default([]).catch([]),
+  /** Edit form: alt texts by saved image id. */
+  [FORM_FIELDS.imageAlt]: z.record(uuid, AltTextSchema).default({}),
+  /** Edit form: the version it was opened at. */
+  [FORM_FIELDS.version]: z.number().int().nonnegative().optional().catch(undefined),
+  /** Edit form without JavaScript: a Move button's `<id>:up` or `<id>:down`. */
+  [FORM_FIELDS.move]: z
+    .string()
+    .regex(new RegExp(`^${UUID_PATTERN}:(up|down)$`, 'i'))
+    .optional()
+    .catch(undefined),
+})
+
+export type ProductEditorValues = z.output<typeof ProductEditorSchema>
 
 /** "19.99" from 1999. */
 export function formatPrice(cents: number) {

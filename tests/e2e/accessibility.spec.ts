@@ -53,7 +53,6 @@ for (const javaScriptEnabled of [true, false]) {
       await expect(page.getByRole('alert')).toBeVisible()
       await expectNoSeriousViolations(page, 'sign-in with its error')
 
-      // An admin of its own sees an empty list only on a fresh database; the list states are checked full.
       await signIn(page, '/products/new')
       await expectNoSeriousViolations(page, 'new product, empty')
       // Only spaces: the browser's `required` lets it through, the server's trim does not.
@@ -80,6 +79,12 @@ for (const javaScriptEnabled of [true, false]) {
 
       await page.goto('/products')
       await expectNoSeriousViolations(page, 'product list')
+      // The list with nothing in it: a page past the oldest product (the database is shared by the tests).
+      await page.goto('/products?after=0_00000000-0000-0000-0000-000000000000')
+      await expect(page.getByText('No older products.')).toBeVisible()
+      await expect(page.getByRole('list', { name: 'Products' })).toHaveCount(0)
+      await expectNoSeriousViolations(page, 'product list, empty')
+      await page.goto('/products')
       // A card's ring is drawn around the whole card, outside the box that clips its image.
       const card = page.getByRole('list', { name: 'Products' }).locator('li').first()
       await card.getByRole('link').focus()

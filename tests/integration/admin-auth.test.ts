@@ -44,7 +44,7 @@ async function signIn(
   return {
     status: init.status,
     retryAfter: new Headers(init.headers).get('Retry-After'),
-    error: result.data.error,
+    error: result.data.error?.['']?.join(' ') ?? null,
     cookie: null,
   }
 }

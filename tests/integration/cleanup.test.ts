@@ -6,7 +6,8 @@ import { recordUpload } from '~/models/upload.server'
 import { cleanupStaging } from '~/utils/cleanup.server'
 import { getSql } from '~/utils/db.server'
 import { getEnv } from '~/utils/env.server'
-import { submitProductForm } from '~/utils/product-form.server'
+import { submitProductEditor } from '~/routes/__product-editor.server'
+import { explain } from '../support/editor'
 import { getS3, headObject, stagingPrefix } from '~/utils/storage.server'
 import { createTestAdmin } from '../support/admins'
 import { makePng } from '../support/images'
@@ -56,11 +57,11 @@ describe('cleaning up staging', () => {
     form.append('name', `Kept ${randomUUID()}`)
     form.append('price', '1')
     form.append('images', new File([new Uint8Array(makePng(9, 9))], 'kept.png', { type: 'image/png' }))
-    const created = await submitProductForm(
+    const created = await submitProductEditor(
       new Request('http://localhost/', { method: 'POST', body: form }),
       admin,
     )
-    if (!created.ok) throw new Error(JSON.stringify(created.errors))
+    if (!created.ok) throw new Error(explain(created))
 
     await new Promise((resolve) => setTimeout(resolve, 2100))
     const newObject = await stage(admin.id)

@@ -113,7 +113,7 @@ describe('a no-JavaScript upload over a slow link', () => {
     process.env.SUBMIT_TIMEOUT_SECONDS = '1'
     vi.resetModules()
     try {
-      const { submitProductForm } = await import('~/utils/product-form.server')
+      const { submitProductEditor } = await import('~/routes/__product-editor.server')
       const png = makePng(32, 32)
       const parts = [
         `--${boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\nSlowly sent\r\n`,
@@ -136,7 +136,7 @@ describe('a no-JavaScript upload over a slow link', () => {
         body,
         duplex: 'half',
       } as RequestInit)
-      const result = await submitProductForm(request, admin)
+      const result = await submitProductEditor(request, admin)
       expect(result).toMatchObject({ ok: true })
     } finally {
       if (previous === undefined) delete process.env.SUBMIT_TIMEOUT_SECONDS

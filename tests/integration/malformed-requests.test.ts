@@ -5,7 +5,8 @@ import { action as editAction } from '~/routes/products.$productId_.edit'
 import { action as createAction } from '~/routes/products.new'
 import { action as signAction } from '~/routes/uploads.sign'
 import { getEnv } from '~/utils/env.server'
-import { submitProductForm } from '~/utils/product-form.server'
+import { submitProductEditor } from '~/routes/__product-editor.server'
+import { explain } from '../support/editor'
 import { signUploadRequest } from '~/uploads/signing.server'
 import { createTestAdmin, sessionCookie } from '../support/admins'
 import { makePng } from '../support/images'
@@ -67,11 +68,11 @@ beforeAll(async () => {
   form.append('name', `Fuzzed ${randomUUID()}`)
   form.append('price', '1')
   form.append('images', new File([new Uint8Array(makePng(4, 4))], 'x.png', { type: 'image/png' }))
-  const created = await submitProductForm(
+  const created = await submitProductEditor(
     new Request('http://localhost/', { method: 'POST', body: form }),
     admin,
   )
-  if (!created.ok) throw new Error(JSON.stringify(created.errors))
+  if (!created.ok) throw new Error(explain(created))
   const { getProduct } = await import('~/models/product.server')
   const product = (await getProduct({ productId: created.productId }))!
   valid = {

@@ -17,7 +17,8 @@ import {
   processStorageDeletions,
 } from '~/models/storage-deletion.server'
 import { getSql } from '~/utils/db.server'
-import { submitProductForm } from '~/utils/product-form.server'
+import { submitProductEditor } from '~/routes/__product-editor.server'
+import { explain } from '../support/editor'
 import { getEnv } from '~/utils/env.server'
 import { getS3, headObject } from '~/utils/storage.server'
 import { freePort, sleep, stopPid } from '../../server/processes'
@@ -34,11 +35,11 @@ describe('deleting a product', () => {
     form.append('price', '1')
     for (const w of [5, 6])
       form.append('images', new File([new Uint8Array(makePng(w, w))], `${w}.png`, { type: 'image/png' }))
-    const created = await submitProductForm(
+    const created = await submitProductEditor(
       new Request('http://localhost/', { method: 'POST', body: form }),
       admin,
     )
-    if (!created.ok) throw new Error(JSON.stringify(created.errors))
+    if (!created.ok) throw new Error(explain(created))
     const keys = (await getProduct({ productId: created.productId }))!.images.map((i) => i.key)
 
     expect(await deleteProduct({ productId: created.productId })).toBe(true)

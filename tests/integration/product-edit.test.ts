@@ -4,8 +4,8 @@ import type { Admin } from '~/models/admin.server'
 import { forgetAppliedEdits } from '~/models/product-edits.server'
 import { getProduct, type Product } from '~/models/product.server'
 import { getSql } from '~/utils/db.server'
-import { submitProductEdit, type EditResult } from '~/utils/product-edit.server'
-import { submitProductForm } from '~/utils/product-form.server'
+import { submitProductEditor, type EditorResult } from '~/routes/__product-editor.server'
+import { explain, failed } from '../support/editor'
 import { altFieldName } from '~/utils/product-schema'
 import { headObject } from '~/utils/storage.server'
 import { createTestAdmin } from '../support/admins'
@@ -33,14 +33,14 @@ function formOf(fields: Fields, files: Buffer[] = []) {
 /** A product whose image i is 10 + i pixels wide, so widths show the order. */
 async function createProduct(count: number): Promise<Product> {
   const files = Array.from({ length: count }, (_, i) => makePng(10 + i, 8))
-  const result = await submitProductForm(
+  const result = await submitProductEditor(
     new Request('http://localhost/products/new', {
       method: 'POST',
       body: formOf({ name: `Edited ${randomUUID()}`, price: '3.00' }, files),
     }),
     admin,
   )
-  if (!result.ok) throw new Error(JSON.stringify(result.errors))
+  if (!result.ok) throw new Error(explain(result))
   return (await getProduct({ productId: result.productId }))!
 }
 
@@ -58,14 +58,14 @@ function editFields(product: Product, changes: Fields = {}): Fields {
   }
 }
 
-async function edit(product: Product, fields: Fields, files: Buffer[] = []): Promise<EditResult> {
-  return submitProductEdit(
+async function edit(product: Product, fields: Fields, files: Buffer[] = []): Promise<EditorResult> {
+  return submitProductEditor(
     new Request(`http://localhost/products/${product.id}/edit`, {
       method: 'POST',
       body: formOf(fields, files),
     }),
     admin,
-    product,
+    { product, databaseDown: false },
   )
 }
 
@@ -99,7 +99,7 @@ describe('editing a product', () => {
       }),
       [makePng(40, 8)],
     )
-    expect(result).toEqual({ ok: true })
+    expect(result).toMatchObject({ ok: true })
 
     const saved = await reload(product)
     expect(saved.name).toBe('Renamed')
@@ -118,19 +118,17 @@ describe('editing a product', () => {
   it('a Move without JavaScript reorders the form and saves nothing', async () => {
     const product = await createProduct(3)
     const [a, b, c] = product.images.map((image) => image.id)
-    const result = await edit(product, editFields(product, { name: 'Not yet', move: `${c}:up` }))
-    if (result.ok) throw new Error('a move must not save')
-    expect(result.state.existing.map((image) => image.id)).toEqual([a, c, b])
-    expect(result.state.announcement).toEqual({
+    const result = failed(await edit(product, editFields(product, { name: 'Not yet', move: `${c}:up` })))
+    expect(result.saved?.images.map((image) => image.id)).toEqual([a, c, b])
+    expect(result.saved?.announcement).toEqual({
       text: 'Image 3 moved to position 2 of 3. Save to keep the new order.',
       focus: `${c}:up`,
     })
     // Moved to the top, the image can go no further up: focus goes to its Move down.
-    const top = await edit(product, editFields(product, { imageId: [a!, c!, b!], move: `${c}:up` }))
-    if (top.ok) throw new Error('a move must not save')
-    expect(top.state.announcement?.focus).toBe(`${c}:down`)
-    expect(result.state.values.name).toBe('Not yet')
-    expect(result.state.errors).toEqual({})
+    const top = failed(await edit(product, editFields(product, { imageId: [a!, c!, b!], move: `${c}:up` })))
+    expect(top.saved?.announcement?.focus).toBe(`${c}:down`)
+    expect(result.values.name).toBe('Not yet')
+    expect(result.errors).toEqual({})
     const unchanged = await reload(product)
     expect(unchanged.name).toBe(product.name)
     expect(widths(unchanged)).toEqual([10, 11, 12])
@@ -143,8 +141,8 @@ describe('editing a product', () => {
       edit(product, fields, [makePng(41, 8)]),
       edit(product, fields, [makePng(41, 8)]),
     ])
-    expect(first).toEqual({ ok: true })
-    expect(second).toEqual({ ok: true })
+    expect(first).toMatchObject({ ok: true })
+    expect(second).toMatchObject({ ok: true })
     const saved = await reload(product)
     expect(saved.version).toBe(product.version + 1)
     expect(widths(saved)).toEqual([10, 41])
@@ -152,24 +150,28 @@ describe('editing a product', () => {
     // The product's first image plus the one from the edit that won.
     expect(await countRows('uploads', product.id)).toBe(2)
     // And once more after success: still one edit.
-    expect(await edit(product, fields)).toEqual({ ok: true })
+    expect(await edit(product, fields)).toMatchObject({ ok: true })
     expect((await reload(product)).version).toBe(product.version + 1)
   })
 
   it('refuses a save on top of another save, writing nothing', async () => {
     const product = await createProduct(2)
-    expect(await edit(product, editFields(product, { description: 'First' }))).toEqual({ ok: true })
-    const stale = await edit(
-      product,
-      editFields(product, { description: 'Second', imageId: [...product.images.map((i) => i.id)].reverse() }),
-      [makePng(42, 8)],
+    expect(await edit(product, editFields(product, { description: 'First' }))).toMatchObject({ ok: true })
+    const stale = failed(
+      await edit(
+        product,
+        editFields(product, {
+          description: 'Second',
+          imageId: [...product.images.map((i) => i.id)].reverse(),
+        }),
+        [makePng(42, 8)],
+      ),
     )
-    if (stale.ok) throw new Error('expected the stale save to be refused')
-    expect(stale.state.errors.images?.[0]).toMatch(/Someone saved this product after you opened this page/)
+    expect(stale.errors.images?.[0]).toMatch(/Someone saved this product after you opened this page/)
     // The form comes back on the current version, keeping the text and the new upload.
-    expect(stale.state.version).toBe(product.version + 1)
-    expect(stale.state.values.description).toBe('Second')
-    expect(stale.state.images.map((image) => image.width)).toEqual([42])
+    expect(stale.saved?.version).toBe(product.version + 1)
+    expect(stale.values.description).toBe('Second')
+    expect(stale.staged.map((image) => image.width)).toEqual([42])
     const saved = await reload(product)
     expect(saved.description).toBe('First')
     expect(widths(saved)).toEqual([10, 11])
@@ -181,19 +183,22 @@ describe('editing a product', () => {
   it('refuses bad values with messages and keeps everything', async () => {
     const product = await createProduct(2)
     const [a, b] = product.images.map((image) => image.id)
-    const result = await edit(
-      product,
-      editFields(product, {
-        name: ' ',
-        imageId: [b!, a!],
-        [altFieldName(a!)]: 'x'.repeat(501),
-        removeImage: b!,
-      }),
+    const result = failed(
+      await edit(
+        product,
+        editFields(product, {
+          name: ' ',
+          imageId: [b!, a!],
+          [altFieldName(a!)]: 'x'.repeat(501),
+          removeImage: b!,
+        }),
+      ),
     )
-    if (result.ok) throw new Error('expected a refusal')
-    expect(result.state.errors.name).toEqual(['Enter a name.'])
-    expect(result.state.altErrors).toEqual({ [a!]: 'Keep the alt text under 500 characters.' })
-    expect(result.state.existing.map((image) => [image.id, image.removed])).toEqual([
+    expect(result.errors).toEqual({
+      name: ['Enter a name.'],
+      [altFieldName(a!)]: ['Keep the alt text under 500 characters.'],
+    })
+    expect(result.saved?.images.map((image) => [image.id, image.removed])).toEqual([
       [b, true],
       [a, false],
     ])
@@ -202,24 +207,23 @@ describe('editing a product', () => {
 
   it('refuses more images than a product may have', async () => {
     const product = await createProduct(9)
-    const result = await edit(product, editFields(product), [makePng(43, 8), makePng(44, 8)])
-    if (result.ok) throw new Error('expected a refusal')
-    expect(result.state.errors.images).toContain('A product has at most 10 images; remove 1.')
+    const result = failed(await edit(product, editFields(product), [makePng(43, 8), makePng(44, 8)]))
+    expect(result.errors.images).toContain('A product has at most 10 images; remove 1.')
     // Ticking one for removal makes room.
     const fits = await edit(product, editFields(product, { removeImage: product.images[0]!.id }), [
       makePng(43, 8),
       makePng(44, 8),
     ])
-    expect(fits).toEqual({ ok: true })
+    expect(fits).toMatchObject({ ok: true })
     expect(widths(await reload(product))).toEqual([11, 12, 13, 14, 15, 16, 17, 18, 43, 44])
   })
 
   it('forgets the keys of old saved edits, and only those', async () => {
     const product = await createProduct(1)
     const old = editFields(product, { description: 'Long ago' })
-    expect(await edit(product, old)).toEqual({ ok: true })
+    expect(await edit(product, old)).toMatchObject({ ok: true })
     const recent = editFields(await reload(product), { description: 'Just now' })
-    expect(await edit(product, recent)).toEqual({ ok: true })
+    expect(await edit(product, recent)).toMatchObject({ ok: true })
     await getSql()`
       update product_edits set created_at = now() - interval '3 days'
       where idempotency_key = ${old.idempotencyKey as string}`
@@ -239,7 +243,7 @@ describe('editing a product', () => {
         removeImage: other.images[0]!.id,
       }),
     )
-    expect(result).toEqual({ ok: true })
+    expect(result).toMatchObject({ ok: true })
     expect(widths(await reload(other))).toEqual([10])
     expect(await headObject(other.images[0]!.key)).not.toBeNull()
   })

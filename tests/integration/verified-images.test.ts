@@ -12,7 +12,8 @@ import {
 import { recordUpload } from '~/models/upload.server'
 import { getSql } from '~/utils/db.server'
 import { getEnv } from '~/utils/env.server'
-import { submitProductForm } from '~/utils/product-form.server'
+import { submitProductEditor } from '~/routes/__product-editor.server'
+import { explain, failed } from '../support/editor'
 import { getUploadLimits } from '~/uploads/submission.server'
 import { checkStagedUpload, type StagedImage } from '~/uploads/staged-image.server'
 import { getS3, newStagingKey } from '~/utils/storage.server'
@@ -113,7 +114,7 @@ describe('exactly the checked bytes are attached', () => {
       contentType: 'text/html',
       metadata: { 'x-evil': 'yes' },
     })
-    const result = await submitProductForm(
+    const result = await submitProductEditor(
       formRequest([
         ['name', `Clean ${randomUUID()}`],
         ['price', '1'],
@@ -121,7 +122,7 @@ describe('exactly the checked bytes are attached', () => {
       ]),
       admin,
     )
-    if (!result.ok) throw new Error(JSON.stringify(result.errors))
+    if (!result.ok) throw new Error(explain(result))
     const [saved] = (await getProduct({ productId: result.productId }))!.images
     const head = await getS3().send(new HeadObjectCommand({ Bucket: getEnv().S3_BUCKET, Key: saved!.key }))
     expect(head.ContentType).toBe('image/png')
@@ -173,7 +174,7 @@ describe('exactly the checked bytes are attached', () => {
 describe('dimensions are bounded', () => {
   it('refuses, by name, an image whose header claims more pixels than MAX_IMAGE_PIXELS', async () => {
     const { ref } = await stage(makePngHeader(10_000, 10_000), { fileName: 'bomb.png' })
-    const result = await submitProductForm(
+    const result = await submitProductEditor(
       formRequest([
         ['name', `Bomb ${randomUUID()}`],
         ['price', '1'],
@@ -182,7 +183,7 @@ describe('dimensions are bounded', () => {
       admin,
     )
     expect(result.ok).toBe(false)
-    expect(!result.ok && result.errors.images).toEqual([
+    expect(failed(result).errors.images).toEqual([
       `bomb.png has 100 megapixels (10000 × 10000); the limit is ${getEnv().MAX_IMAGE_PIXELS / 1_000_000} megapixels.`,
     ])
   })
@@ -193,7 +194,7 @@ describe('dimensions are bounded', () => {
       [1, 3_000_000_000],
     ] as const) {
       const { ref } = await stage(makePngHeader(width, height), { fileName: `wide-${width}.png` })
-      const result = await submitProductForm(
+      const result = await submitProductEditor(
         formRequest([
           ['name', `Wide ${randomUUID()}`],
           ['price', '1'],
@@ -201,7 +202,7 @@ describe('dimensions are bounded', () => {
         ]),
         admin,
       )
-      expect(!result.ok && result.errors.images?.[0]).toMatch(
+      expect(failed(result).errors.images?.[0]).toMatch(
         new RegExp(
           `^wide-${width}\\.png is ${width} × ${height} pixels; an image may be at most 16383 pixels on a side\\.$`,
         ),
@@ -218,11 +219,11 @@ describe('dimensions are bounded', () => {
       new File([new Uint8Array(makePngHeader(9_000, 9_000))], 'nojs-bomb.png', { type: 'image/png' }),
     )
     const before = await listKeys(`staging/${admin.id}/`)
-    const result = await submitProductForm(
+    const result = await submitProductEditor(
       new Request('http://localhost/', { method: 'POST', body: form }),
       admin,
     )
-    expect(!result.ok && result.errors.images).toEqual([
+    expect(failed(result).errors.images).toEqual([
       `nojs-bomb.png has 81 megapixels (9000 × 9000); the limit is ${getEnv().MAX_IMAGE_PIXELS / 1_000_000} megapixels.`,
     ])
     expect(await listKeys(`staging/${admin.id}/`)).toEqual(before)
