@@ -3,7 +3,6 @@ import { UUID_PATTERN } from '~/uploads/image-types'
 import { z } from 'zod'
 import { hasControlCharacters } from './text'
 
-
 /** The product form's field names, shared by the form and the action that parses it. */
 export const FORM_FIELDS = {
   images: 'images',
