@@ -11,7 +11,7 @@ import {
   type Service,
 } from '~/utils/availability.server'
 import { getEnv } from '~/utils/env.server'
-import { FORM_FIELDS } from '~/utils/product-schema'
+import { sentImageRefs } from '~/utils/product-schema'
 
 /** A new image a form keeps across submits (staged, not yet a product's). */
 export interface KeptImage {
@@ -53,9 +53,7 @@ export async function whileAvailable<T>(
     const checked = progress.staged ?? []
     const known = new Set(checked.map((c) => c.ref))
     // References not checked yet keep their file name (it is signed) but get no preview.
-    const others = formData
-      .getAll(FORM_FIELDS.keptImage)
-      .map(String)
+    const others = sentImageRefs(formData)
       .filter((token) => !known.has(token))
       .flatMap((token) => {
         const verified = verifyUploadRef(token, admin.id)

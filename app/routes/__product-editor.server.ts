@@ -110,7 +110,7 @@ export async function submitProductEditor(
   return whileAvailable(
     admin,
     (progress) => save(request, admin, target, progress),
-    (formData, imageErrors, staged) => failure(target, formData, { imageErrors, staged }),
+    (formData, imageErrors, staged) => editorAgain(target, formData, { imageErrors, staged }),
   )
 }
 
@@ -123,15 +123,15 @@ async function save(
   const read = await readSubmission(request, admin, progress)
   // The form is read (and its images kept): nothing can be saved until the database answers.
   if (target?.databaseDown) throw new ServiceUnavailableError('database')
-  if (!read.ok) return failure(target, null, { imageErrors: [read.error], staged: [] })
+  if (!read.ok) return editorAgain(target, null, { imageErrors: [read.error], staged: [] })
   const { formData, staged, imageErrors } = read.submission
   const parsed = parseWithZod(formData, { schema: ProductEditorSchema })
   const draft = imagesDraft(formData, target?.product)
   const fail = async (
     errors: string[],
     images: CheckedImage[] = staged,
-    overrides: Omit<Parameters<typeof failure>[2], 'imageErrors' | 'staged'> = {},
-  ) => failure(target, formData, { imageErrors: errors, staged: await keptImages(images), ...overrides })
+    overrides: Omit<Parameters<typeof editorAgain>[2], 'imageErrors' | 'staged'> = {},
+  ) => editorAgain(target, formData, { imageErrors: errors, staged: await keptImages(images), ...overrides })
 
   const { idempotencyKey, move } = sentControls(formData)
   if (target && move) {
@@ -233,7 +233,8 @@ function imagesDraft(formData: FormData, product: Product | undefined): ImagesDr
   }
 }
 
-async function failure(
+/** The editor again, as the submit left it: every value, every image that passed, and what went wrong. */
+async function editorAgain(
   target: EditTarget,
   formData: FormData | null,
   {

@@ -1,7 +1,7 @@
 import type { Admin } from '~/models/admin.server'
 import { unavailableService } from '~/utils/availability.server'
 import { getEnv } from '~/utils/env.server'
-import { FORM_FIELDS } from '~/utils/product-schema'
+import { FORM_FIELDS, sentImageRefs } from '~/utils/product-schema'
 import { parseImageForm } from './form-stream.server'
 import { formatBytes, type UploaderSettings, type UploadLimits } from './limits'
 import { verifyUploadRef } from './refs.server'
@@ -96,13 +96,9 @@ export async function readSubmission(
     }
   }
 
-  const removed = new Set(formData.getAll(FORM_FIELDS.removeImage).map(String))
   const uploadedKeys = uploaded.map((checked) => checked.image.key)
   const imageErrors = [...fileErrors]
-  const refs = formData
-    .getAll(FORM_FIELDS.keptImage)
-    .map(String)
-    .filter((token) => !removed.has(token))
+  const refs = sentImageRefs(formData)
   const checks = await Promise.all(
     refs.map(async (token): Promise<CheckedImage | string> => {
       const verified = verifyUploadRef(token, admin.id)

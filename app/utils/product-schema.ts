@@ -1,5 +1,6 @@
 import type { ImageView } from '~/images/variants'
 import { UUID_PATTERN } from '~/uploads/image-types'
+import { parseWithZod } from '@conform-to/zod/v4'
 import { z } from 'zod'
 import { hasControlCharacters } from './text'
 
@@ -116,6 +117,16 @@ export const ProductEditorSchema = ProductFieldsSchema.extend({
 })
 
 export type ProductEditorValues = z.output<typeof ProductEditorSchema>
+
+/** The image references a product form sent, less those ticked for removal. */
+export function sentImageRefs(formData: FormData): string[] {
+  const sent = parseWithZod(formData, {
+    schema: ProductEditorSchema.pick({ [FORM_FIELDS.keptImage]: true, [FORM_FIELDS.removeImage]: true }),
+  })
+  if (sent.status !== 'success') return []
+  const removed = new Set(sent.value.removeImage)
+  return sent.value.imageRef.filter((ref) => !removed.has(ref))
+}
 
 /** "19.99" from 1999. */
 export function formatPrice(cents: number) {
