@@ -45,6 +45,8 @@ export function applySecurity(app: Express, options: SecurityOptions) {
           // Remix's inline scripts carry the nonce; the modules they import come from 'self'.
           'script-src': ["'self'", nonce, "'strict-dynamic'"],
           'script-src-attr': ["'none'"],
+          // The uploader's thumbnails are made in a worker, a module of its own from /assets.
+          'worker-src': ["'self'"],
           // React renders style attributes; styles cannot run code.
           'style-src': ["'self'", "'unsafe-inline'"],
           // Thumbnails are blob: URLs; product images come from the bucket or the CDN.

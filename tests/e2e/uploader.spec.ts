@@ -287,3 +287,27 @@ test('the Dashboard refuses what the server would, with a message, before any up
   await expect(page.locator('.uppy-Dashboard-Item')).toHaveCount(0)
   expect(signs).toHaveLength(0)
 })
+
+test('thumbnails are made for the rows in view in the Dashboard, and for the others once scrolled to', async ({
+  page,
+}) => {
+  // A narrow window: two files to a row, two rows in the Dashboard's view.
+  await page.setViewportSize({ width: 480, height: 900 })
+  await openNewProduct(page)
+  const batch: DropFile[] = Array.from({ length: 10 }, (_, i) => ({
+    name: `row-${String(i + 1).padStart(2, '0')}.png`,
+    type: 'image/png',
+    width: 60 + i,
+    height: 40,
+  }))
+  await dropFiles(page, batch)
+  await expect(page.locator('input[name="imageRef"]')).toHaveCount(10, { timeout: 30_000 })
+  const preview = (name: string) => fileItem(page, name).locator('img.uppy-Dashboard-Item-previewImg')
+  await expect(preview('row-01.png')).toBeVisible()
+  expect(await preview('row-01.png').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(240)
+  // The last row is out of the list's view: no thumbnail until it is scrolled to.
+  await expect(fileItem(page, 'row-10.png')).toHaveCount(1)
+  await expect(preview('row-10.png')).toHaveCount(0)
+  await page.locator('.uppy-Dashboard-files').evaluate((list) => list.scrollTo(0, list.scrollHeight))
+  await expect(preview('row-10.png')).toBeVisible()
+})

@@ -52,7 +52,8 @@ export default function ImageUploader({
   statusCallback.current = onStatusChange
   const kept = useRef(keptCount)
   kept.current = keptCount
-  const uppy = useImageUppy(settings, kept)
+  const container = useRef<HTMLDivElement>(null)
+  const uppy = useImageUppy(settings, kept, container)
   const files = useFileSnapshots(uppy, statusCallback)
 
   useEffect(() => {
@@ -60,7 +61,7 @@ export default function ImageUploader({
   }, [uppy, settings, keptCount])
 
   return (
-    <div className="uploader">
+    <div className="uploader" ref={container}>
       {uppy ? (
         <Dashboard
           uppy={uppy}
@@ -105,19 +106,23 @@ export default function ImageUploader({
  * The form's Uppy instance, made once per mount (not in useState, so StrictMode's mount-unmount-mount
  * destroys the instance it made) with its thumbnails; null until then.
  */
-function useImageUppy(settings: UploaderSettings, kept: { current: number }) {
+function useImageUppy(
+  settings: UploaderSettings,
+  kept: { current: number },
+  container: { current: HTMLElement | null },
+) {
   const [uppy, setUppy] = useState<ImageUppy | null>(null)
   const initial = useRef(settings)
   useEffect(() => {
     const instance = createImageUppy(initial.current, () => kept.current)
-    const detachThumbnails = attachThumbnails(instance)
+    const detachThumbnails = container.current ? attachThumbnails(instance, container.current) : () => {}
     setUppy(instance)
     return () => {
       detachThumbnails()
       instance.destroy()
       setUppy(null)
     }
-  }, [kept])
+  }, [kept, container])
   return uppy
 }
 

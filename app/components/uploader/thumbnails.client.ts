@@ -1,22 +1,31 @@
 import type { Body, Meta, Uppy } from '@uppy/core'
+import type { ThumbnailAnswer, ThumbnailRequest } from './thumbnails.worker'
 
 const THUMBNAIL_WIDTH = 240
 /** Bigger files get the Dashboard's file icon: decoding them would compete with their own upload. */
 const MAX_SOURCE_BYTES = 32 * 1024 * 1024
+/** Previews reach Uppy together, at most this often: each state change re-renders the whole Dashboard. */
+const FLUSH_MS = 200
 
 /**
- * Thumbnails for the Dashboard, made with createImageBitmap's resize-on-decode, one file at a time.
- * Uppy's own generator loads each file whole as an <img> and downscales on the main thread, which
- * on a modest machine took as long as the uploads it was showing. Returns a cleanup function.
+ * Thumbnails for the Dashboard, made only for the files whose rows are in view in its list (more as the
+ * admin scrolls it), one at a time, in a Web Worker: the page's main thread only hands over the file and
+ * shows the result. Uppy's own generator loads each file whole as an
+ * <img> and scales it on the main thread, for every file dropped. `root` holds the Dashboard. Returns a
+ * cleanup function.
  */
-export function attachThumbnails<M extends Meta, B extends Body>(uppy: Uppy<M, B>): () => void {
-  const queue: string[] = []
+export function attachThumbnails<M extends Meta, B extends Body>(
+  uppy: Uppy<M, B>,
+  root: HTMLElement,
+): () => void {
+  if (typeof Worker === 'undefined' || typeof OffscreenCanvas === 'undefined') return () => {}
+  const worker = new Worker(new URL('./thumbnails.worker.ts', import.meta.url), { type: 'module' })
   const urls = new Map<string, string>()
-  let running = false
-  let stopped = false
+  /** Files asked for, or done: each file is decoded once at most. */
+  const asked = new Set<string>()
+  const queue: string[] = []
+  let busy = false
 
-  // Previews are handed to Uppy a few at a time: each state change re-renders the whole Dashboard,
-  // which competes with the uploads for the main thread.
   const ready = new Map<string, string>()
   let flushTimer: ReturnType<typeof setTimeout> | undefined
   const flush = () => {
@@ -30,54 +39,76 @@ export function attachThumbnails<M extends Meta, B extends Body>(uppy: Uppy<M, B
     ready.clear()
     uppy.setState({ files: updated })
   }
-  const showLater = (id: string, url: string) => {
-    ready.set(id, url)
-    flushTimer ??= setTimeout(flush, 200)
-  }
 
-  const next = async () => {
-    if (running || stopped) return
-    running = true
-    while (queue.length > 0 && !stopped) {
-      const file = uppy.getFile(queue.shift()!)
+  const next = () => {
+    if (busy) return
+    for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+      const file = uppy.getFile(id)
       if (!file || !(file.data instanceof Blob)) continue
-      try {
-        const bitmap = await createImageBitmap(file.data, {
-          resizeWidth: THUMBNAIL_WIDTH,
-          resizeQuality: 'medium',
-        })
-        const canvas = new OffscreenCanvas(bitmap.width, bitmap.height)
-        canvas.getContext('2d')!.drawImage(bitmap, 0, 0)
-        bitmap.close()
-        const blob = await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.8 })
-        if (stopped || !uppy.getFile(file.id)) continue
-        const url = URL.createObjectURL(blob)
-        urls.set(file.id, url)
-        showLater(file.id, url)
-      } catch {
-        // Not decodable here (or not an image at all): the Dashboard shows its file icon.
-      }
+      busy = true
+      worker.postMessage({ id, file: file.data, width: THUMBNAIL_WIDTH } satisfies ThumbnailRequest)
+      return
     }
-    running = false
+  }
+  worker.onmessage = ({ data }: MessageEvent<ThumbnailAnswer>) => {
+    busy = false
+    if (data.blob && uppy.getFile(data.id)) {
+      const url = URL.createObjectURL(data.blob)
+      urls.set(data.id, url)
+      ready.set(data.id, url)
+      flushTimer ??= setTimeout(flush, FLUSH_MS)
+    }
+    next()
   }
 
-  const onAdded = (files: { id: string; size: number | null; type: string }[]) => {
-    for (const file of files) {
-      if ((file.size ?? 0) <= MAX_SOURCE_BYTES && file.type.startsWith('image/')) queue.push(file.id)
+  // A row in the Dashboard's list box (scrolled into it) asks for its file's thumbnail. The list is
+  // made when the first file is added; the Dashboard adds and removes rows as it scrolls, and each new
+  // row is watched.
+  const onVisible = (entries: IntersectionObserverEntry[]) => {
+    for (const entry of entries) {
+      if (!entry.isIntersecting) continue
+      const id = entry.target.id.replace(/^uppy_/, '')
+      const file = uppy.getFile(id)
+      if (!file || asked.has(id)) continue
+      asked.add(id)
+      if ((file.size ?? 0) <= MAX_SOURCE_BYTES && file.type.startsWith('image/')) queue.push(id)
     }
-    void next()
+    next()
   }
+  let list: Element | null = null
+  let visible: IntersectionObserver | null = null
+  let watched = new WeakSet<Element>()
+  const watchRows = () => {
+    const current = root.querySelector('.uppy-Dashboard-files')
+    if (current !== list) {
+      visible?.disconnect()
+      list = current
+      visible = list ? new IntersectionObserver(onVisible, { root: list }) : null
+      watched = new WeakSet()
+    }
+    if (!visible) return
+    for (const row of root.querySelectorAll('.uppy-Dashboard-Item[id^="uppy_"]')) {
+      if (watched.has(row)) continue
+      watched.add(row)
+      visible.observe(row)
+    }
+  }
+  const rows = new MutationObserver(watchRows)
+  rows.observe(root, { childList: true, subtree: true })
+  watchRows()
+
   const onRemoved = (file: { id: string }) => {
     const url = urls.get(file.id)
     if (url) URL.revokeObjectURL(url)
     urls.delete(file.id)
+    asked.delete(file.id)
   }
-  uppy.on('files-added', onAdded)
   uppy.on('file-removed', onRemoved)
   return () => {
-    stopped = true
     clearTimeout(flushTimer)
-    uppy.off('files-added', onAdded)
+    rows.disconnect()
+    visible?.disconnect()
+    worker.terminate()
     uppy.off('file-removed', onRemoved)
     for (const url of urls.values()) URL.revokeObjectURL(url)
   }
