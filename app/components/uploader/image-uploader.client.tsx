@@ -1,5 +1,5 @@
 import Dashboard from '@uppy/react/dashboard'
-import { useEffect, useRef, useState } from 'react'
+import { memo, useEffect, useRef, useState } from 'react'
 import { formatBytes, type UploaderSettings } from '~/uploads/limits'
 import { ALLOWED_TYPES_LABEL } from '~/uploads/image-types'
 import { attachThumbnails } from './thumbnails.client'
@@ -41,8 +41,9 @@ interface FileSnapshot {
  * The browser uploader: an inline Uppy Dashboard whose files go straight to S3 through URLs the server
  * signs (/uploads/sign): one PUT for small files, multipart above the threshold. Each finished upload
  * becomes a hidden input holding the server's signed reference, in the order the files were added.
+ * Memoised: the form re-renders as uploads start and finish, and the Dashboard need not with it.
  */
-export default function ImageUploader({
+export default memo(function ImageUploader({
   settings,
   keptCount,
   fieldName,
@@ -100,7 +101,7 @@ export default function ImageUploader({
       )}
     </div>
   )
-}
+})
 
 /**
  * The form's Uppy instance, made once per mount (not in useState, so StrictMode's mount-unmount-mount
