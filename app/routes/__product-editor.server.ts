@@ -205,7 +205,7 @@ function tooManyImages(count: number) {
 
 /**
  * The controls that never fail a form, read even when a field is wrong: the idempotency key (a fresh
- * one replaces a malformed one) and a Move button.
+ * one replaces a malformed one), the version the form was opened at, and a Move button.
  */
 function sentControls(formData: FormData): Pick<ProductEditorValues, 'idempotencyKey' | 'move' | 'version'> {
   const sent = parseWithZod(formData, {

@@ -104,8 +104,8 @@ export const ProductEditorSchema = ProductFieldsSchema.extend({
   [FORM_FIELDS.removeImage]: z.array(z.string()).default([]),
   /** Edit form: the saved images, in the order the admin left them. */
   [FORM_FIELDS.imageId]: z.array(uuid).default([]).catch([]),
-  /** Edit form: alt texts by saved image id. */
-  [FORM_FIELDS.imageAlt]: z.record(uuid, AltTextSchema).default({}),
+  /** Edit form: alt texts by saved image id (the action uses those of the product's own images). */
+  [FORM_FIELDS.imageAlt]: z.record(z.string(), AltTextSchema).default({}),
   /** Edit form: the version it was opened at. */
   [FORM_FIELDS.version]: z.number().int().nonnegative().optional().catch(undefined),
   /** Edit form without JavaScript: a Move button's `<id>:up` or `<id>:down`. */
