@@ -26,6 +26,19 @@ export interface ImageEdit {
   altText: string
 }
 
+/** One submitted edit form: the version it was opened at, its key, and what it changes. */
+export interface ProductEdit {
+  productId: string
+  adminId: number
+  version: number
+  idempotencyKey: string
+  fields: ProductFields
+  /** The kept images in their new order, with their alt texts. */
+  images: ImageEdit[]
+  /** Ids of the images removed. */
+  removed: string[]
+}
+
 /**
  * The transaction of one edit form (app/products/save.server.ts copies new images first): the fields,
  * the images' order and alt texts, the images removed (their objects queued for deletion, deleted after
@@ -44,16 +57,7 @@ export async function applyProductEdit(
     images,
     removed,
     placed,
-  }: {
-    productId: string
-    adminId: number
-    version: number
-    idempotencyKey: string
-    fields: ProductFields
-    images: ImageEdit[]
-    removed: string[]
-    placed: PlacedImage[]
-  },
+  }: ProductEdit & { placed: PlacedImage[] },
 ): Promise<'updated' | 'already-applied'> {
   // Serializes saves of one product; a second submit of this form waits here, then sees the first.
   const [product] = await tx<{ version: number }[]>`

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { applyProductEdit, isEditApplied, type ImageEdit } from '~/models/product-edits.server'
+import { applyProductEdit, isEditApplied, type ProductEdit } from '~/models/product-edits.server'
 import { insertProduct } from '~/models/product.server'
 import { type PlacedImage } from '~/models/product-images.server'
 import { abandonCopies, recordPendingCopies } from '~/models/storage-deletion.server'
@@ -60,16 +60,7 @@ export async function createProduct({
 export async function updateProduct({
   added,
   ...edit
-}: {
-  productId: string
-  adminId: number
-  version: number
-  idempotencyKey: string
-  fields: ProductFields
-  images: ImageEdit[]
-  removed: string[]
-  added: StagedImage[]
-}): Promise<'updated' | 'already-applied'> {
+}: ProductEdit & { added: StagedImage[] }): Promise<'updated' | 'already-applied'> {
   const sql = getSql()
   if (await isEditApplied(sql, edit)) return 'already-applied'
   const { placed, copied } = await copyIntoProduct(edit.productId, added)

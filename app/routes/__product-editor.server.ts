@@ -110,7 +110,8 @@ export async function submitProductEditor(
   return whileAvailable(
     admin,
     (progress) => save(request, admin, target, progress),
-    (formData, imageErrors, staged) => editorAgain(target, formData, { imageErrors, staged }),
+    (formData, imageErrors, staged) =>
+      editorAgain(target, readSentForm(formData, target?.product), { imageErrors, staged }),
   )
 }
 
@@ -125,15 +126,15 @@ async function save(
   if (target?.databaseDown) throw new ServiceUnavailableError('database')
   if (!read.ok) return editorAgain(target, null, { imageErrors: [read.error], staged: [] })
   const { formData, staged, imageErrors } = read.submission
-  const parsed = parseWithZod(formData, { schema: ProductEditorSchema })
-  const draft = imagesDraft(formData, target?.product)
+  const sent = readSentForm(formData, target?.product)
+  const { parsed, draft } = sent
+  const { idempotencyKey, move } = sent.controls
   const fail = async (
     errors: string[],
     images: CheckedImage[] = staged,
     overrides: Omit<Parameters<typeof editorAgain>[2], 'imageErrors' | 'staged'> = {},
-  ) => editorAgain(target, formData, { imageErrors: errors, staged: await keptImages(images), ...overrides })
+  ) => editorAgain(target, sent, { imageErrors: errors, staged: await keptImages(images), ...overrides })
 
-  const { idempotencyKey, move } = sentControls(formData)
   if (target && move) {
     const moved = await moveSavedImage(target.product, draft, move)
     return fail(imageErrors, staged, { images: moved.images, announcement: moved.announcement, quiet: true })
@@ -150,7 +151,7 @@ async function save(
   if (parsed.status !== 'success' || imageErrors.length > 0) return fail(imageErrors)
 
   const values = parsed.value
-  const key = idempotencyKey ?? randomUUID()
+  const { key } = sent
   try {
     if (!target) {
       const { productId } = await createProduct({
@@ -203,15 +204,33 @@ function tooManyImages(count: number) {
   return count > max ? `A product has at most ${max} images; remove ${count - max}.` : null
 }
 
-/**
- * The controls that never fail a form, read even when a field is wrong: the idempotency key (a fresh
- * one replaces a malformed one), the version the form was opened at, and a Move button.
- */
-function sentControls(formData: FormData): Pick<ProductEditorValues, 'idempotencyKey' | 'move' | 'version'> {
-  const sent = parseWithZod(formData, {
+/** A submitted editor, read once: by the whole schema, and in the parts that outlive a wrong field. */
+interface SentForm {
+  parsed: ReturnType<typeof parseEditor>
+  /**
+   * The controls that never fail a form, read even when a field is wrong: the idempotency key (a fresh
+   * one replaces a malformed one), the version the form was opened at, and a Move button.
+   */
+  controls: Pick<ProductEditorValues, 'idempotencyKey' | 'move' | 'version'>
+  /** The key this submit saves under and the form carries on with: the one sent, else a fresh one. */
+  key: string
+  /** The saved images as the form sent them, limited to the product's own. */
+  draft: ImagesDraft & { order: string[] }
+}
+
+const parseEditor = (formData: FormData) => parseWithZod(formData, { schema: ProductEditorSchema })
+
+function readSentForm(formData: FormData, product: Product | undefined): SentForm {
+  const controls = parseWithZod(formData, {
     schema: ProductEditorSchema.pick({ idempotencyKey: true, move: true, version: true }),
   })
-  return sent.status === 'success' ? sent.value : {}
+  const sent = controls.status === 'success' ? controls.value : {}
+  return {
+    parsed: parseEditor(formData),
+    controls: sent,
+    key: sent.idempotencyKey ?? randomUUID(),
+    draft: imagesDraft(formData, product),
+  }
 }
 
 /** The saved images' fields, read on their own: a wrong name or price must not lose them. */
@@ -236,7 +255,7 @@ function imagesDraft(formData: FormData, product: Product | undefined): ImagesDr
 /** The editor again, as the submit left it: every value, every image that passed, and what went wrong. */
 async function editorAgain(
   target: EditTarget,
-  formData: FormData | null,
+  sent: SentForm | null,
   {
     imageErrors,
     staged,
@@ -256,8 +275,7 @@ async function editorAgain(
     quiet?: boolean
   },
 ): Promise<{ ok: false; state: EditorState }> {
-  const reply = formData ? parseWithZod(formData, { schema: ProductEditorSchema }).reply() : null
-  const sent = formData ? sentControls(formData) : {}
+  const reply = sent?.parsed.reply() ?? null
   const product = target?.product
   return {
     ok: false,
@@ -265,14 +283,13 @@ async function editorAgain(
       submission: reply && quiet ? { initialValue: reply.initialValue } : reply,
       defaultValue: defaultValue(product ?? null),
       imageErrors,
-      idempotencyKey: sent.idempotencyKey ?? randomUUID(),
+      idempotencyKey: sent?.key ?? randomUUID(),
       staged,
       saved: product
         ? {
             productId: product.id,
-            version: version ?? sent.version ?? product.version,
-            images:
-              images ?? (await savedImages(product, formData ? imagesDraft(formData, product) : SAVED_DRAFT)),
+            version: version ?? sent?.controls.version ?? product.version,
+            images: images ?? (await savedImages(product, sent?.draft ?? SAVED_DRAFT)),
             announcement,
           }
         : null,

@@ -1,8 +1,9 @@
-import { getFormProps, getInputProps, getTextareaProps, useForm, type FieldMetadata } from '@conform-to/react'
+import { getFormProps, getInputProps, getTextareaProps, useForm } from '@conform-to/react'
 import { getZodConstraint, parseWithZod } from '@conform-to/zod/v4'
 import { Form, useNavigation } from '@remix-run/react'
 import { lazy, Suspense, useEffect, useRef, useState } from 'react'
 import { ExistingImages } from '~/components/existing-images'
+import { FieldErrors } from '~/components/field-errors'
 import type { UploaderStatus } from '~/components/uploader/image-uploader.client'
 import { VariantImage } from '~/components/variant-image'
 import { ALLOWED_IMAGE_TYPES, ALLOWED_TYPES_LABEL } from '~/uploads/image-types'
@@ -83,11 +84,7 @@ export function ProductEditor({
   const addingMore = staged.length + savedCount > 0
   const imagesLabel = saved ? 'Add images' : 'Images'
   const imagesHint = `${addingMore ? 'Add more images. ' : ''}${ALLOWED_TYPES_LABEL}; up to ${uploader.maxImagesPerProduct} images of ${formatBytes(uploader.maxImageBytes)} each.`
-  const imageErrorList = state.imageErrors.map((error, i) => (
-    <p className="error" id={i === 0 ? 'images-error' : undefined} key={i}>
-      {error}
-    </p>
-  ))
+  const imageErrorList = <FieldErrors id="images-error" errors={state.imageErrors} />
   const fileInput = (
     <div className="field">
       <label htmlFor="images">{imagesLabel}</label>
@@ -153,7 +150,7 @@ export function ProductEditor({
       <div className="field">
         <label htmlFor="name">Name</label>
         <input {...getInputProps(fields.name, { type: 'text' })} id="name" />
-        <Errors field={fields.name} />
+        <FieldErrors id={fields.name.errorId} errors={fields.name.errors} />
       </div>
 
       <div className="field">
@@ -166,13 +163,13 @@ export function ProductEditor({
           id="price"
           inputMode="decimal"
         />
-        <Errors field={fields.price} />
+        <FieldErrors id={fields.price.errorId} errors={fields.price.errors} />
       </div>
 
       <div className="field">
         <label htmlFor="description">Description</label>
         <textarea {...getTextareaProps(fields.description)} id="description" />
-        <Errors field={fields.description} />
+        <FieldErrors id={fields.description.errorId} errors={fields.description.errors} />
       </div>
 
       {saved && saved.images.length > 0 ? (
@@ -257,14 +254,6 @@ function targetOf(name: string, hydrated: boolean) {
   if (name.startsWith(alt)) return `alt-${name.slice(alt.length)}`
   if (name === 'name' || name === 'price' || name === 'description') return name
   return hydrated ? 'images-label' : 'images'
-}
-
-function Errors({ field }: { field: FieldMetadata<unknown> }) {
-  return field.errors?.map((error, i) => (
-    <p className="error" id={i === 0 ? field.errorId : undefined} key={i}>
-      {error}
-    </p>
-  ))
 }
 
 function describeStatus({ uploading, failed }: UploaderStatus) {

@@ -8,6 +8,7 @@ import {
 import { getFormProps, getInputProps, useForm } from '@conform-to/react'
 import { getZodConstraint, parseWithZod } from '@conform-to/zod/v4'
 import { Form, useActionData, useNavigation, useSearchParams } from '@remix-run/react'
+import { FieldErrors } from '~/components/field-errors'
 import { z } from 'zod'
 import { verifyLogin } from '~/models/admin.server'
 import { getOptionalAdmin, requireSameOrigin, safeRedirect, signIn } from '~/utils/auth.server'
@@ -125,12 +126,4 @@ export default function Login() {
       </Form>
     </div>
   )
-}
-
-function FieldErrors({ id, errors }: { id: string; errors: string[] | undefined }) {
-  return errors?.length ? (
-    <p className="error" id={id}>
-      {errors.join(' ')}
-    </p>
-  ) : null
 }
