@@ -239,5 +239,17 @@ ${store.join('\n')}
 [client.rgw]
 rgw frontends = beast endpoint=127.0.0.1:${options.s3Port}
 rgw lc debug interval = ${process.env.LOCAL_CEPH_LC_DEBUG_INTERVAL ?? '-1'}
+${gcConf(process.env.LOCAL_CEPH_GC_SECONDS)}
 `
+}
+
+/**
+ * RGW frees a deleted object's data in a garbage collection pass, by default two hours after the delete.
+ * LOCAL_CEPH_GC_SECONDS shortens both waits, so a benchmark that deletes what it wrote gets the
+ * in-memory store's room back between runs.
+ */
+function gcConf(seconds: string | undefined) {
+  const wait = Number(seconds)
+  if (!seconds || !Number.isInteger(wait) || wait < 1) return ''
+  return `rgw gc obj min wait = ${wait}\nrgw gc processor period = ${wait}`
 }

@@ -56,6 +56,8 @@ export interface UploaderSettings extends UploadLimits {
 
 /** The most requests one batch to the signing route may carry. */
 export const MAX_SIGN_BATCH = 100
+/** The most finished uploads one call to the check route may carry. */
+export const MAX_CHECK_BATCH = 100
 
 export interface UploadLimits {
   maxImageBytes: number

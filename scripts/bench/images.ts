@@ -212,7 +212,7 @@ async function uploadAll(ctx: BenchContext, bodies: Buffer[]): Promise<Uploaded[
         const check = await fetch(`${ctx.app.url}/uploads/check`, {
           method: 'POST',
           headers,
-          body: JSON.stringify({ ref: signed.ref }),
+          body: JSON.stringify({ refs: [signed.ref] }),
         })
         if (!check.ok) throw new Error(`check answered ${check.status}: ${await check.text()}`)
         out[i] = { ref: signed.ref, bytes: body.length }

@@ -105,11 +105,16 @@ export function printTable(rows: Row[]) {
 
 /** Keeps the in-memory store the same size for every run. */
 export async function emptyBucket(s3: S3Client, bucket: string) {
-  const { Contents = [] } = await s3.send(new ListObjectsV2Command({ Bucket: bucket }))
-  if (Contents.length === 0) return
-  await s3.send(
-    new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: Contents.map((o) => ({ Key: o.Key! })) } }),
-  )
+  for (;;) {
+    const { Contents = [] } = await s3.send(new ListObjectsV2Command({ Bucket: bucket }))
+    if (Contents.length === 0) return
+    await s3.send(
+      new DeleteObjectsCommand({
+        Bucket: bucket,
+        Delete: { Objects: Contents.map((o) => ({ Key: o.Key! })) },
+      }),
+    )
+  }
 }
 
 /** CPU time (user + system) of every process on this machine so far, in ms, by pid (Linux /proc). */

@@ -42,6 +42,7 @@ test('a dropped batch of 8 images, one multipart, uploads while the admin types 
   }))
   const multipartCreates: string[] = []
   const batches: { operation: string; requests?: unknown[] }[] = []
+  const checked: string[][] = []
   // Parts of the multipart file in flight at once (the patched @uppy/aws-s3 sends them in parallel).
   let partsInFlight = 0
   let mostPartsInFlight = 0
@@ -53,6 +54,7 @@ test('a dropped batch of 8 images, one multipart, uploads while the admin types 
       const body = request.postDataJSON() as { operation: string; requests?: unknown[] }
       if (body.operation === 'batch') batches.push(body)
     }
+    if (url.endsWith('/uploads/check')) checked.push((request.postDataJSON() as { refs: string[] }).refs)
     if (request.method() === 'PUT' && isPart(url))
       mostPartsInFlight = Math.max(mostPartsInFlight, ++partsInFlight)
   })
@@ -80,6 +82,13 @@ test('a dropped batch of 8 images, one multipart, uploads while the admin types 
   expect(batches[0]?.requests).toHaveLength(8)
   expect(batches.map((batch) => batch.requests?.length)).toEqual([8, 3])
   expect(mostPartsInFlight).toBeGreaterThanOrEqual(2)
+  // Each finished upload went to the server's check (its variants start there) once, in batches, not a
+  // request per file.
+  const refs = await page
+    .locator('input[name="imageRef"]')
+    .evaluateAll((inputs) => inputs.map((input) => (input as HTMLInputElement).value))
+  await expect.poll(() => checked.flat().sort()).toEqual([...refs].sort())
+  expect(checked.length).toBeLessThan(batch.length)
   await submit(page).click()
 
   await expect(page.getByRole('heading', { level: 1, name })).toBeVisible()

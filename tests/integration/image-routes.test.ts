@@ -1,5 +1,5 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { action as checkUpload } from '~/routes/uploads.check'
 import { loader as downloadOriginal } from '~/routes/products.$productId_.images.$imageId.original'
 import type { Admin } from '~/models/admin.server'
@@ -8,6 +8,7 @@ import { createProduct } from '~/products/save.server'
 import { recordUpload } from '~/models/upload.server'
 import { getSql } from '~/utils/db.server'
 import { getEnv } from '~/utils/env.server'
+import { MAX_CHECK_BATCH } from '~/uploads/limits'
 import { getUploadLimits } from '~/uploads/submission.server'
 import { checkStagedUpload } from '~/uploads/staged-image.server'
 import { getS3, newStagingKey } from '~/utils/storage.server'
@@ -61,33 +62,68 @@ describe('POST /uploads/check', () => {
       }),
     )
 
-  it('checks a finished upload and queues the making of its variants at once', async () => {
-    const { key, ref } = await stage(await makePhoto(300, 200), 'early.jpg')
-    const response = await call({ ref }, { Cookie: await sessionCookie(admin) })
-    expect(response.status).toBe(200)
+  const processingOf = async (key: string) => {
     const [processing] = await getSql()<{ id: string; status: string }[]>`
       select id, status from image_processing where source_key = ${key}`
-    expect(processing).toMatchObject({ status: 'pending' })
-    expect(
-      await getSql()`select 1 from graphile_worker.jobs where key = ${`image:${processing!.id}`}`,
-    ).toHaveLength(1)
-  })
+    if (!processing) return null
+    const jobs = await getSql()`select 1 from graphile_worker.jobs where key = ${`image:${processing.id}`}`
+    return { status: processing.status, jobs: jobs.length }
+  }
 
-  it('answers what the save would say about a bad upload, and queues nothing', async () => {
-    const { key, ref } = await stage(Buffer.from('not a picture at all'), 'fake.jpg')
-    const response = await call({ ref }, { Cookie: await sessionCookie(admin) })
-    expect(response.status).toBe(422)
+  it('checks a batch of finished uploads, queues the good ones’ variants and says what is wrong with the rest', async () => {
+    const good = await stage(await makePhoto(300, 200), 'early.jpg')
+    const fake = await stage(Buffer.from('not a picture at all'), 'fake.jpg')
+    const second = await stage(await makePhoto(200, 300), 'second.jpg')
+    const theirs = await stage(await makePhoto(100, 80), 'theirs.jpg', other)
+    const response = await call(
+      { refs: [good.ref, fake.ref, second.ref, theirs.ref] },
+      { Cookie: await sessionCookie(admin) },
+    )
+    expect(response.status).toBe(200)
     expect(await response.json()).toEqual({
-      error: expect.stringMatching(/^fake\.jpg is not an image we accept/),
+      results: [
+        { ok: true },
+        { error: expect.stringMatching(/^fake\.jpg is not an image we accept/) },
+        { ok: true },
+        { error: 'That upload was not started by you.' },
+      ],
     })
-    expect(await getSql()`select 1 from image_processing where source_key = ${key}`).toHaveLength(0)
+    expect(await processingOf(good.key)).toEqual({ status: 'pending', jobs: 1 })
+    expect(await processingOf(second.key)).toEqual({ status: 'pending', jobs: 1 })
+    expect(await processingOf(fake.key)).toBeNull()
+    expect(await processingOf(theirs.key)).toBeNull()
+
+    // Checking again (a retry, a second tab) queues nothing twice.
+    expect((await call({ refs: [good.ref] }, { Cookie: await sessionCookie(admin) })).status).toBe(200)
+    expect(await processingOf(good.key)).toEqual({ status: 'pending', jobs: 1 })
   })
 
-  it('refuses anonymous callers, another admin’s upload and malformed bodies', async () => {
+  it('refuses anonymous callers and malformed bodies, empty and oversized batches among them', async () => {
     const { ref } = await stage(await makePhoto(100, 80), 'mine.jpg')
-    expect((await call({ ref })).status).toBe(401)
-    expect((await call({ ref }, { Cookie: await sessionCookie(other) })).status).toBe(403)
-    expect((await call({ nope: 1 }, { Cookie: await sessionCookie(admin) })).status).toBe(400)
+    const cookie = { Cookie: await sessionCookie(admin) }
+    expect((await call({ refs: [ref] })).status).toBe(401)
+    for (const body of [{ nope: 1 }, { ref }, { refs: [] }, { refs: Array(MAX_CHECK_BATCH + 1).fill(ref) }]) {
+      const refused = await call(body, cookie)
+      expect(refused.status).toBe(400)
+      expect(await refused.json()).toEqual({ error: expect.stringContaining('"refs"') })
+    }
+  })
+
+  it('answers 503 and queues nothing while storage is not answering', async () => {
+    const { key, ref } = await stage(await makePhoto(120, 90), 'outage.jpg')
+    const send = vi
+      .spyOn(getS3(), 'send')
+      .mockRejectedValue(
+        Object.assign(new Error('connect ECONNREFUSED'), { name: 'TimeoutError', $metadata: {} }),
+      )
+    try {
+      const response = await call({ refs: [ref] }, { Cookie: await sessionCookie(admin) })
+      expect(response.status).toBe(503)
+      expect(await response.json()).toEqual({ error: expect.stringMatching(/storage is not answering/) })
+    } finally {
+      send.mockRestore()
+    }
+    expect(await processingOf(key)).toBeNull()
   })
 })
 

@@ -2,6 +2,7 @@ import AwsS3, { type AwsBody } from '@uppy/aws-s3'
 import Uppy, { type Meta, type UppyFile } from '@uppy/core'
 import { partSizeFor, type UploaderSettings } from '~/uploads/limits'
 import { ALLOWED_IMAGE_TYPES } from '~/uploads/image-types'
+import { EarlyChecks } from './early-checks.client'
 import { SigningError, UploadSigner } from './signer.client'
 
 export type ImageMeta = Meta & { uploadRef?: string; serverKey?: string }
@@ -65,7 +66,7 @@ export function attachRetryPolicy(instance: ImageUppy, changed: () => void) {
 /**
  * An Uppy whose files go straight to S3 through URLs the server signs: each drop signed ahead in one
  * round trip, the largest files first in the queue, multipart files given the connections the others
- * leave free, and each finished upload checked by the server at once (its variants start then).
+ * leave free, and finished uploads checked by the server in batches (their variants start then).
  */
 export function createImageUppy(s: UploaderSettings, keptCount: () => number): ImageUppy {
   const signer = new UploadSigner(s.urlTtlSeconds * 1000)
@@ -138,12 +139,19 @@ export function createImageUppy(s: UploaderSettings, keptCount: () => number): I
     const sorted = [...fileIDs].sort((a, b) => size(b) - size(a))
     instance.setState({ currentUploads: { ...currentUploads, [uploadID]: { ...upload, fileIDs: sorted } } })
   })
-  // The server checks the upload and starts making its variants now, while the admin types; what it
-  // finds wrong the save reports with the rest of the form, so the answer is not awaited.
+  // The server checks finished uploads and starts making their variants while the admin types.
+  const checks = new EarlyChecks(() =>
+    instance
+      .getFiles()
+      .some((file) => file.progress.uploadStarted && !file.progress.uploadComplete && !file.error),
+  )
   instance.on('upload-success', (file) => {
     const ref = file && instance.getFile(file.id)?.meta.uploadRef
-    if (ref) startProcessing(ref)
+    if (ref) checks.add(ref)
   })
+  instance.on('upload-error', () => checks.settled())
+  instance.on('complete', () => checks.settled())
+  instance.on('cancel-all', () => checks.dispose())
   return instance
 }
 
@@ -167,12 +175,4 @@ function describeError(error: Error & { status?: number; code?: string; serviceC
     return 'Storage refused the upload (403): the link expired, or the bucket or its CORS settings refuse this app.'
   if (status && status >= 500) return `Storage had a problem (${status}).`
   return error.message || 'The upload failed.'
-}
-
-function startProcessing(ref: string) {
-  fetch('/uploads/check', {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ ref }),
-  }).catch(() => {})
 }
