@@ -8,18 +8,25 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
-import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import { chromium, type JSHandle, type Page } from '@playwright/test'
-import sharp from 'sharp'
 import { request } from 'undici'
-import { build } from 'vite'
 import { TEST_ADMIN, s3ClientFor } from '../../tests/support/services'
-import { cpuSnapshot, cpuUsed, emptyBucket, median, MiB, startBenchApp, type Row } from './support'
+import {
+  bundle,
+  cpuSnapshot,
+  cpuUsed,
+  emptyBucket,
+  median,
+  MiB,
+  realPng,
+  startBenchApp,
+  type Row,
+} from './support'
 
 const SMALL = 20
 const SMALL_BYTES = 2 * MiB
@@ -331,15 +338,6 @@ async function settle(classify: (pid: number, comm: string) => string | null) {
   }
 }
 
-/** A PNG of about `bytes` whose every pixel is its own (noise does not compress), so decoding it costs what a real image of that size costs. */
-async function realPng(file: string, bytes: number) {
-  const side = Math.round(Math.sqrt(bytes / 3))
-  await sharp(randomBytes(side * side * 3), { raw: { width: side, height: side, channels: 3 } })
-    .png({ compressionLevel: 0 })
-    .toFile(file)
-  return file
-}
-
 /**
  * Files on disk, as a drag from the desktop brings them: an <input type=file> hands the page disk-backed
  * File objects, which a DataTransfer then carries. (Files built in the page's memory would first have to
@@ -525,27 +523,6 @@ async function dropOnStockUppy(
     },
     { dataTransfer, count, signEndpoint },
   )
-}
-
-/** A bench entry (beside this file) as one script for the page, with the app's `~` imports. */
-async function bundle(entry: string, aliases: { find: RegExp; replacement: string }[] = []) {
-  const here = path.dirname(new URL(import.meta.url).pathname)
-  const output = await build({
-    configFile: false,
-    logLevel: 'error',
-    resolve: { alias: [...aliases, { find: /^~\//, replacement: `${path.resolve(here, '../../app')}/` }] },
-    build: {
-      write: false,
-      minify: true,
-      lib: { entry: path.join(here, entry), formats: ['iife'], name: 'BenchEntry' },
-    },
-  })
-  const chunks = (Array.isArray(output) ? output : [output]).flatMap((result) =>
-    'output' in result ? result.output : [],
-  )
-  const script = chunks.find((chunk) => chunk.type === 'chunk')
-  if (!script || script.type !== 'chunk') throw new Error(`the bundle of ${entry} came out empty`)
-  return script.code
 }
 
 /**

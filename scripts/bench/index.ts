@@ -1,7 +1,7 @@
 /**
  * npm run bench: runs every benchmark against fresh local services and prints one table.
  * Medians of several runs; the goals are the product's targets, not test assertions.
- *   npm run bench -- form browser signing listing images presign streaming     (a subset, by name)
+ *   npm run bench -- form browser signing listing images presign streaming thumbnails     (a subset, by name)
  */
 import { benchBrowserBatch } from './browser-batch'
 import { benchFormUpload } from './form-upload'
@@ -10,6 +10,7 @@ import { benchListing } from './listing'
 import { benchPresign } from './presign'
 import { benchSigning } from './signing'
 import { benchStreaming } from './streaming'
+import { benchThumbnails } from './thumbnails'
 import { printTable, type Row } from './support'
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
@@ -21,6 +22,7 @@ const benches = {
   images: benchImages,
   presign: benchPresign,
   streaming: benchStreaming,
+  thumbnails: benchThumbnails,
 }
 const chosen = process.argv.slice(2).filter((name): name is keyof typeof benches => name in benches)
 const rows: Row[] = []

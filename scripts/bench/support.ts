@@ -1,7 +1,11 @@
 import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3'
+import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { readdir, readFile } from 'node:fs/promises'
 import { spawnSync } from 'node:child_process'
+import path from 'node:path'
+import sharp from 'sharp'
+import { build } from 'vite'
 import { startAppServer, type AppServer } from '../../tests/support/app-server'
 import { startTestServices, TEST_ADMIN, type TestServices } from '../../tests/support/services'
 import { freePort } from '../../server/processes'
@@ -152,4 +156,34 @@ export function cpuUsed(
     used[group] = (used[group] ?? 0) + ms - (before.get(pid)?.ms ?? 0)
   }
   return used
+}
+
+/** A bench entry (beside this file) as one script for the page, with the app's `~` imports. */
+export async function bundle(entry: string, aliases: { find: RegExp; replacement: string }[] = []) {
+  const here = path.dirname(new URL(import.meta.url).pathname)
+  const output = await build({
+    configFile: false,
+    logLevel: 'error',
+    resolve: { alias: [...aliases, { find: /^~\//, replacement: `${path.resolve(here, '../../app')}/` }] },
+    build: {
+      write: false,
+      minify: true,
+      lib: { entry: path.join(here, entry), formats: ['iife'], name: 'BenchEntry' },
+    },
+  })
+  const chunks = (Array.isArray(output) ? output : [output]).flatMap((result) =>
+    'output' in result ? result.output : [],
+  )
+  const script = chunks.find((chunk) => chunk.type === 'chunk')
+  if (!script || script.type !== 'chunk') throw new Error(`the bundle of ${entry} came out empty`)
+  return script.code
+}
+
+/** A PNG of about `bytes` whose every pixel is its own (noise does not compress), so decoding it costs what a real image of that size costs. */
+export async function realPng(file: string, bytes: number) {
+  const side = Math.round(Math.sqrt(bytes / 3))
+  await sharp(randomBytes(side * side * 3), { raw: { width: side, height: side, channels: 3 } })
+    .png({ compressionLevel: 0 })
+    .toFile(file)
+  return file
 }

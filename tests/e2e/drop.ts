@@ -10,6 +10,8 @@ export interface DropFile {
   padTo?: number
   /** Raw bytes instead of a PNG, e.g. HTML pretending to be an image. */
   text?: string
+  /** A file's bytes, base64, instead of a PNG, e.g. a camera JPEG made in Node. */
+  base64?: string
 }
 
 /**
@@ -26,6 +28,8 @@ export async function dropFiles(page: Page, files: DropFile[]) {
       let parts: BlobPart[]
       if (spec.text !== undefined) {
         parts = [spec.text]
+      } else if (spec.base64 !== undefined) {
+        parts = [Uint8Array.from(atob(spec.base64), (char) => char.charCodeAt(0))]
       } else {
         const canvas = document.createElement('canvas')
         canvas.width = spec.width

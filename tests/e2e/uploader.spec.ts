@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto'
 import { expect, test, type Page, type Request } from '@playwright/test'
 import { dropFiles, type DropFile } from './drop'
 import { expectImagesLoaded, signIn, throttleUploads } from './utils'
+import { makePhoto } from '../support/photos'
 import { s3ClientFor } from '../support/services'
 
 const MiB = 1024 * 1024
@@ -319,4 +320,18 @@ test('thumbnails are made for the rows in view in the Dashboard, and for the oth
   await expect(preview('row-10.png')).toHaveCount(0)
   await page.locator('.uppy-Dashboard-files').evaluate((list) => list.scrollTo(0, list.scrollHeight))
   await expect(preview('row-10.png')).toBeVisible()
+})
+
+test('a phone photo’s thumbnail is upright, as its EXIF orientation says', async ({ page }) => {
+  await openNewProduct(page)
+  // Stored 1600 x 1200, shown turned a quarter (orientation 6), as phones save portraits.
+  const photo = await makePhoto(1600, 1200, { orientation: 6 })
+  await dropFiles(page, [
+    { name: 'portrait.jpg', type: 'image/jpeg', width: 0, height: 0, base64: photo.toString('base64') },
+  ])
+  const preview = fileItem(page, 'portrait.jpg').locator('img.uppy-Dashboard-Item-previewImg')
+  await expect(preview).toBeVisible()
+  expect(await preview.evaluate((img: HTMLImageElement) => [img.naturalWidth, img.naturalHeight])).toEqual([
+    240, 320,
+  ])
 })

@@ -1,7 +1,8 @@
 /// <reference lib="webworker" />
+import { thumbnailBitmap } from './thumbnail-bitmap.client'
 /**
  * Makes one Dashboard thumbnail per message, off the page's main thread: decodes the file scaled down
- * on decode (createImageBitmap's resize), draws it on an OffscreenCanvas and encodes a small JPEG.
+ * (thumbnailBitmap), draws it on an OffscreenCanvas and encodes a small JPEG.
  * Answers `{ id, blob }`, or `{ id, blob: null }` when the file cannot be decoded here.
  */
 export type ThumbnailRequest = { id: string; file: Blob; width: number }
@@ -12,7 +13,7 @@ const scope = self as unknown as DedicatedWorkerGlobalScope
 scope.onmessage = async ({ data }: MessageEvent<ThumbnailRequest>) => {
   let blob: Blob | null = null
   try {
-    const bitmap = await createImageBitmap(data.file, { resizeWidth: data.width, resizeQuality: 'medium' })
+    const bitmap = await thumbnailBitmap(data.file, data.width)
     const canvas = new OffscreenCanvas(bitmap.width, bitmap.height)
     canvas.getContext('2d')!.drawImage(bitmap, 0, 0)
     bitmap.close()
