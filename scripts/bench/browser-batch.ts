@@ -24,6 +24,7 @@ import {
   median,
   MiB,
   realPng,
+  settle,
   startBenchApp,
   type Row,
 } from './support'
@@ -57,9 +58,8 @@ const perWay = <T>() => Object.fromEntries(WAYS.map((way) => [way, [] as T[]])) 
  *   BENCH_RUNS=7  BENCH_WAYS=app,headless,bare (a subset of app,headless,single,bare,xhr,stock)  BENCH_WORKER=true (the worker in the server)
  */
 export async function benchBrowserBatch(): Promise<Row[]> {
-  // Each run's objects are deleted after it, and the local Ceph frees them within seconds (by default
-  // RGW waits two hours), so its in-memory store is as empty for the last run as for the first.
-  process.env.LOCAL_CEPH_GC_SECONDS ??= '1'
+  // Each run's objects are deleted after it (the local Ceph frees them within seconds, see index.ts),
+  // so its in-memory store is as empty for the last run as for the first.
   const ctx = await startBenchApp({
     MAX_IMAGE_BYTES: String(256 * MiB),
     MAX_IMAGES_PER_PRODUCT: '30',
@@ -174,7 +174,7 @@ export async function benchBrowserBatch(): Promise<Row[]> {
         const { started, elapsed } = await countingCpu(cpu[way], run1)
         ms[way].push(elapsed)
         spans[way].push(await s3Span(way === 'stock' ? stockPage! : page, started))
-        await settle(classify)
+        await settle(classify, ['browser', 'app', 's3'])
       }
       await page.close()
       await stockPage?.close()
@@ -182,7 +182,7 @@ export async function benchBrowserBatch(): Promise<Row[]> {
       await viaNode(run, true)
       // RGW's garbage collection of these objects must not land on the next run: settle waits for it.
       await emptyBucket(s3, bucket)
-      await settle(classify)
+      await settle(classify, ['browser', 'app', 's3'])
     }
 
     const seconds = (value: number) => (value / 1000).toFixed(2)
@@ -320,22 +320,6 @@ function s3Span(page: Page, started: number) {
       last: Math.max(...s3.map((entry) => (entry as PerformanceResourceTiming).responseEnd)) - started,
     }
   }, started)
-}
-
-/**
- * Waits until Chromium, the app and S3 are idle (a way's leftovers, such as the server's checks, the
- * browser's collection of a way's garbage or RGW's of deleted objects, must not land on the next way),
- * at most 30 s.
- */
-async function settle(classify: (pid: number, comm: string) => string | null) {
-  const deadline = Date.now() + 30_000
-  while (Date.now() < deadline) {
-    const before = await cpuSnapshot()
-    await new Promise((resolve) => setTimeout(resolve, 500))
-    const used = cpuUsed(before, await cpuSnapshot(), classify)
-    // Under 10% of one core over half a second.
-    if ((used.browser ?? 0) + (used.app ?? 0) + (used.s3 ?? 0) < 50) return
-  }
 }
 
 /**

@@ -121,6 +121,32 @@ export async function emptyBucket(s3: S3Client, bucket: string) {
   }
 }
 
+/**
+ * Waits until the processes of `groups` (as `classify` names them) are idle, at most 30 s: what one
+ * measurement leaves behind (the server's checks, the browser's garbage collection, RGW's freeing of
+ * deleted objects) must not land on the next.
+ */
+export async function settle(classify: (pid: number, comm: string) => string | null, groups: string[]) {
+  const deadline = Date.now() + 30_000
+  while (Date.now() < deadline) {
+    const before = await cpuSnapshot()
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    const used = cpuUsed(before, await cpuSnapshot(), classify)
+    // Under 10% of one core over half a second.
+    if (groups.reduce((sum, group) => sum + (used[group] ?? 0), 0) < 50) return
+  }
+}
+
+/** The local S3 engine's processes (Ceph's monitor, OSD and RADOS Gateway) as the group `s3`. */
+export const S3_PROCESSES = (_pid: number, comm: string) =>
+  ['ceph-osd', 'ceph-mon', 'radosgw'].includes(comm) ? 's3' : null
+
+/** Empties the bucket and waits until S3 has freed what it held (see LOCAL_CEPH_GC_SECONDS in index.ts). */
+export async function emptyBucketAndSettle(s3: S3Client, bucket: string) {
+  await emptyBucket(s3, bucket)
+  await settle(S3_PROCESSES, ['s3'])
+}
+
 /** CPU time (user + system) of every process on this machine so far, in ms, by pid (Linux /proc). */
 export type CpuSnapshot = Map<number, { comm: string; ms: number }>
 
