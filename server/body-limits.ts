@@ -6,7 +6,8 @@ const MiB = 1024 * KiB
 /**
  * The most a request body may hold, by route (Remix's single-fetch `.data` URLs included). Sign-in and
  * sign-out carry two short fields; a signing batch of 100 requests with their references, or a check of
- * 100 finished uploads' references, needs under 1 MiB. Multipart product forms stream their files (app/uploads/form-stream.server.ts bounds them as they arrive).
+ * 100 finished uploads' references, needs under 1 MiB. Multipart product forms stream their files
+ * (app/uploads/form-stream.server.ts bounds them as they arrive).
  */
 export const BODY_LIMITS: { path: RegExp; bytes: number; what: string; json?: boolean }[] = [
   { path: /^\/(login|logout)(\.data)?$/, bytes: 8 * KiB, what: 'A sign-in form' },

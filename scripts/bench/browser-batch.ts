@@ -24,6 +24,7 @@ import {
   median,
   MiB,
   realPng,
+  S3_PROCESSES,
   settle,
   startBenchApp,
   type Row,
@@ -53,9 +54,11 @@ const perWay = <T>() => Object.fromEntries(WAYS.map((way) => [way, [] as T[]])) 
  * Dashboard; the app's own uploader with no UI (the same Uppy instance: signing, multipart, checks), and
  * the same sending the 128 MiB file as one PUT; bare fetch() PUTs of the same files to presigned URLs
  * (the goal's baseline), and the same with XMLHttpRequest; and a stock Uppy 6 Dashboard (unpatched,
- * @uppy/aws-s3 defaults, a plain signing endpoint). Presigned PUTs sent from Node are a diagnostic row. The job worker runs apart (RUN_WORKER=false), as on a server with more cores:
- * here its image processing would take the two cores the browser and S3 are measured on.
- *   BENCH_RUNS=7  BENCH_WAYS=app,headless,bare (a subset of app,headless,single,bare,xhr,stock)  BENCH_WORKER=true (the worker in the server)
+ * @uppy/aws-s3 defaults, a plain signing endpoint). Presigned PUTs sent from Node are a diagnostic row.
+ * The job worker runs apart (RUN_WORKER=false), as on a server with more cores: here its image
+ * processing would take the two cores the browser and S3 are measured on.
+ *   BENCH_RUNS=7  BENCH_WORKER=true (the worker in the server)
+ *   BENCH_WAYS=app,headless,bare (a subset of app,headless,single,bare,xhr,stock)
  */
 export async function benchBrowserBatch(): Promise<Row[]> {
   // Each run's objects are deleted after it (the local Ceph frees them within seconds, see index.ts),
@@ -74,13 +77,7 @@ export async function benchBrowserBatch(): Promise<Row[]> {
   const classify = (pid: number, comm: string) =>
     comm.startsWith('chrom')
       ? 'browser'
-      : ['ceph-osd', 'ceph-mon', 'radosgw'].includes(comm)
-        ? 's3'
-        : pid === appPid
-          ? 'app'
-          : pid === process.pid
-            ? 'client'
-            : null
+      : (S3_PROCESSES(pid, comm) ?? (pid === appPid ? 'app' : pid === process.pid ? 'client' : null))
   const cpu = { ...perWay<Record<string, number>>(), node: [] as Record<string, number>[] }
   const ms = { ...perWay<number>(), node: [] as number[], nodeDisk: [] as number[] }
   const spans = perWay<{ first: number; last: number }>()

@@ -35,17 +35,20 @@ export class EarlyChecks {
   }
 
   flush() {
-    clearTimeout(this.#timer)
-    this.#timer = undefined
+    this.#stopTimer()
     const refs = this.#pending.splice(0)
     for (let i = 0; i < refs.length; i += MAX_CHECK_BATCH) this.post(refs.slice(i, i + MAX_CHECK_BATCH))
   }
 
   /** Forgets what waits: the page is going away, and a save checks its images itself. */
   dispose() {
+    this.#stopTimer()
+    this.#pending = []
+  }
+
+  #stopTimer() {
     clearTimeout(this.#timer)
     this.#timer = undefined
-    this.#pending = []
   }
 }
 

@@ -91,12 +91,7 @@ export function createImageUppy(s: UploaderSettings, keptCount: () => number): I
     // The connections the files in flight leave free go to the multipart files' parts (patched in,
     // see patches/README.md): one large file alone uses every connection, a full queue one each.
     getPartConcurrency: () => {
-      const active = instance
-        .getFiles()
-        .filter(
-          (file) =>
-            file.progress.uploadStarted && !file.progress.uploadComplete && !file.error && !file.isPaused,
-        )
+      const active = instance.getFiles().filter(isUploading)
       const inFlight = Math.min(s.concurrency, active.length)
       const multipartInFlight = Math.max(1, Math.min(inFlight, active.filter(multipart).length))
       return 1 + Math.floor(Math.max(0, s.concurrency - inFlight) / multipartInFlight)
@@ -140,11 +135,7 @@ export function createImageUppy(s: UploaderSettings, keptCount: () => number): I
     instance.setState({ currentUploads: { ...currentUploads, [uploadID]: { ...upload, fileIDs: sorted } } })
   })
   // The server checks finished uploads and starts making their variants while the admin types.
-  const checks = new EarlyChecks(() =>
-    instance
-      .getFiles()
-      .some((file) => file.progress.uploadStarted && !file.progress.uploadComplete && !file.error),
-  )
+  const checks = new EarlyChecks(() => instance.getFiles().some(isUploading))
   instance.on('upload-success', (file) => {
     const ref = file && instance.getFile(file.id)?.meta.uploadRef
     if (ref) checks.add(ref)
@@ -153,6 +144,13 @@ export function createImageUppy(s: UploaderSettings, keptCount: () => number): I
   instance.on('complete', () => checks.settled())
   instance.on('cancel-all', () => checks.dispose())
   return instance
+}
+
+/** A file whose bytes are going up now: started, not finished, failed or paused. */
+function isUploading(file: ImageFile) {
+  return (
+    Boolean(file.progress.uploadStarted) && !file.progress.uploadComplete && !file.error && !file.isPaused
+  )
 }
 
 export function restrictionsFor(settings: UploaderSettings, keptCount: number) {
