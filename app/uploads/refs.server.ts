@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache'
-import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto'
+import { createHmac, createSecretKey, hkdfSync, timingSafeEqual, type KeyObject } from 'node:crypto'
 import { z } from 'zod'
 import { getEnv } from '~/utils/env.server'
 import { ALLOWED_IMAGE_TYPES } from './image-types'
@@ -22,13 +22,14 @@ export type UploadRef = z.infer<typeof UploadRefSchema>
 
 export type RefCheck = { ok: true; ref: UploadRef } | { ok: false; reason: string }
 
-const derivedKeys = new Map<string, Buffer>()
+/** Derived once per secret, and kept as a KeyObject: createHmac would otherwise make one on every call. */
+const derivedKeys = new Map<string, KeyObject>()
 
 function refKey(secret: string) {
   // A key of its own, so a reference can never be mistaken for a session cookie signature or vice versa.
   let key = derivedKeys.get(secret)
   if (!key) {
-    key = Buffer.from(hkdfSync('sha256', secret, 'product-images', 'upload-ref-v1', 32))
+    key = createSecretKey(Buffer.from(hkdfSync('sha256', secret, 'product-images', 'upload-ref-v1', 32)))
     derivedKeys.set(secret, key)
   }
   return key

@@ -8,7 +8,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
-import { mkdtempSync, rmSync, statSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import os from 'node:os'
@@ -59,6 +59,7 @@ const perWay = <T>() => Object.fromEntries(WAYS.map((way) => [way, [] as T[]])) 
  * processing would take the two cores the browser and S3 are measured on.
  *   BENCH_RUNS=7  BENCH_WORKER=true (the worker in the server)
  *   BENCH_WAYS=app,headless,bare (a subset of app,headless,single,bare,xhr,stock)
+ *   BENCH_PROFILE=dir (a DevTools CPU profile of the page's main thread for each way and run)
  */
 export async function benchBrowserBatch(): Promise<Row[]> {
   // Each run's objects are deleted after it (the local Ceph frees them within seconds, see index.ts),
@@ -78,6 +79,9 @@ export async function benchBrowserBatch(): Promise<Row[]> {
     comm.startsWith('chrom')
       ? 'browser'
       : (S3_PROCESSES(pid, comm) ?? (pid === appPid ? 'app' : pid === process.pid ? 'client' : null))
+  // The browser's CPU also by process: its renderer (the page), GPU, network service and browser process.
+  const byProcess = (pid: number, comm: string) =>
+    comm.startsWith('chrom') ? chromiumProcess(pid) : classify(pid, comm)
   const cpu = { ...perWay<Record<string, number>>(), node: [] as Record<string, number>[] }
   const ms = { ...perWay<number>(), node: [] as number[], nodeDisk: [] as number[] }
   const spans = perWay<{ first: number; last: number }>()
@@ -85,7 +89,11 @@ export async function benchBrowserBatch(): Promise<Row[]> {
   const countingCpu = async <T>(into: Record<string, number>[], work: () => Promise<T>) => {
     const before = await cpuSnapshot()
     const result = await work()
-    into.push(cpuUsed(before, await cpuSnapshot(), classify))
+    const used = cpuUsed(before, await cpuSnapshot(), byProcess)
+    for (const [group, ms] of Object.entries(used)) {
+      if (group.startsWith('browser:')) used.browser = (used.browser ?? 0) + ms
+    }
+    into.push(used)
     return result
   }
 
@@ -168,7 +176,11 @@ export async function benchBrowserBatch(): Promise<Row[]> {
                 : way === 'bare' || way === 'xhr'
                   ? barePuts(page, dropped, s3, bucket, way)
                   : dropOnStockUppy(stockPage!, stockFiles!, files.length, bundles.stock, signer.url)
-        const { started, elapsed } = await countingCpu(cpu[way], run1)
+        const { started, elapsed } = await countingCpu(cpu[way], () =>
+          process.env.BENCH_PROFILE
+            ? profiled(way === 'stock' ? stockPage! : page, `${way}-${run + 1}`, run1)
+            : run1(),
+        )
         ms[way].push(elapsed)
         spans[way].push(await s3Span(way === 'stock' ? stockPage! : page, started))
         await settle(classify, ['browser', 'app', 's3'])
@@ -200,6 +212,10 @@ export async function benchBrowserBatch(): Promise<Row[]> {
     const total = (sizes.reduce((a, b) => a + b, 0) / MiB).toFixed(0)
     const cpuOf = (way: Way | 'node', group: string) =>
       seconds(median(cpu[way].map((used) => used[group] ?? 0)))
+    const browserProcesses = (way: Way) =>
+      ['renderer', 'gpu-process', 'utility', 'browser']
+        .map((type) => `${type === 'gpu-process' ? 'gpu' : type} ${cpuOf(way, `browser:${type}`)}`)
+        .join(', ')
     const rows: Row[] = [
       {
         benchmark: `Uploader batch, 20 x 2 MiB + 128 MiB real PNGs (${total} MiB): app's Dashboard`,
@@ -271,7 +287,7 @@ export async function benchBrowserBatch(): Promise<Row[]> {
     for (const way of ways) {
       rows.push({
         benchmark: `  (diagnostic) CPU seconds per run (${os.cpus().length} cores), ${LABEL[way]}`,
-        measured: `browser ${cpuOf(way, 'browser')} + S3 ${cpuOf(way, 's3')} + app ${cpuOf(way, 'app')}`,
+        measured: `browser ${cpuOf(way, 'browser')} (${browserProcesses(way)}) + S3 ${cpuOf(way, 's3')} + app ${cpuOf(way, 'app')}`,
         baseline: `Node PUTs: Node ${cpuOf('node', 'client')} + S3 ${cpuOf('node', 's3')}`,
         result: '-',
         goal: '-',
@@ -302,6 +318,42 @@ export async function benchBrowserBatch(): Promise<Row[]> {
     // On screen, as it is when an admin drops files on it (its thumbnails are made for the rows in view).
     await page.locator('.uppy-Dashboard-inner').scrollIntoViewIfNeeded()
     return page
+  }
+}
+
+const chromiumTypes = new Map<number, string>()
+/** Chromium's processes by their --type: browser, renderer, gpu-process, utility (the network service among them). */
+function chromiumProcess(pid: number) {
+  let type = chromiumTypes.get(pid)
+  if (type === undefined) {
+    let cmdline = ''
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+    } catch {
+      // Gone already: counted as the browser process.
+    }
+    type = `browser:${/--type=([\w-]+)/.exec(cmdline)?.[1] ?? 'browser'}`
+    chromiumTypes.set(pid, type)
+  }
+  return type
+}
+
+/**
+ * Runs `work` under the DevTools CPU profiler of the page's main thread and writes the profile to
+ * BENCH_PROFILE/<name>.cpuprofile (open it in Chromium's DevTools, Performance panel).
+ */
+async function profiled<T>(page: Page, name: string, work: () => Promise<T>) {
+  const cdp = await page.context().newCDPSession(page)
+  await cdp.send('Profiler.enable')
+  await cdp.send('Profiler.setSamplingInterval', { interval: 200 })
+  await cdp.send('Profiler.start')
+  try {
+    return await work()
+  } finally {
+    const { profile } = await cdp.send('Profiler.stop')
+    mkdirSync(process.env.BENCH_PROFILE!, { recursive: true })
+    writeFileSync(path.join(process.env.BENCH_PROFILE!, `${name}.cpuprofile`), JSON.stringify(profile))
+    await cdp.detach()
   }
 }
 

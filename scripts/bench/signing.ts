@@ -1,5 +1,5 @@
 import { Pool } from 'undici'
-import { median, startBenchApp, type Row } from './support'
+import { cpuSnapshot, cpuUsed, median, startBenchApp, type Row } from './support'
 
 const CONNECTIONS = 50
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3)
@@ -10,6 +10,8 @@ interface LoadResult {
   p50: number
   p99: number
   errors: number
+  /** CPU time per answered request, in µs, by process group (app server, PostgreSQL). */
+  cpu: Record<string, number>
 }
 
 interface LoadRequest {
@@ -24,7 +26,11 @@ interface LoadRequest {
  * undici's request API rather than fetch: the generator shares the machine with the server and must
  * not be what limits the rate.
  */
-async function load(origin: string, request: LoadRequest): Promise<LoadResult> {
+async function load(
+  origin: string,
+  request: LoadRequest,
+  classify: (pid: number, comm: string) => string | null,
+): Promise<LoadResult> {
   const pool = new Pool(origin, { connections: CONNECTIONS, pipelining: 1 })
   const latencies: number[] = []
   let errors = 0
@@ -43,9 +49,11 @@ async function load(origin: string, request: LoadRequest): Promise<LoadResult> {
     )
   }
   await run(performance.now() + 1000, false) // warm-up
+  const before = await cpuSnapshot()
   const started = performance.now()
   await run(started + SECONDS * 1000, true)
   const elapsed = (performance.now() - started) / 1000
+  const used = cpuUsed(before, await cpuSnapshot(), classify)
   await pool.close()
   latencies.sort((a, b) => a - b)
   return {
@@ -53,6 +61,9 @@ async function load(origin: string, request: LoadRequest): Promise<LoadResult> {
     p50: median(latencies),
     p99: latencies[Math.floor(latencies.length * 0.99)] ?? 0,
     errors,
+    cpu: Object.fromEntries(
+      Object.entries(used).map(([group, ms]) => [group, (ms * 1000) / (latencies.length + errors)]),
+    ),
   }
 }
 
@@ -61,6 +72,9 @@ export async function benchSigning(): Promise<Row[]> {
   const ctx = await startBenchApp({})
   try {
     const { url } = ctx.app
+    const appPid = ctx.app.process.pid
+    const classify = (pid: number, comm: string) =>
+      pid === appPid ? 'app' : comm.startsWith('postgres') ? 'postgres' : null
     const headers = { Cookie: ctx.cookie, Origin: url, 'Content-Type': 'application/json' }
     const sign = (body: unknown) =>
       fetch(`${url}/uploads/sign`, { method: 'POST', headers, body: JSON.stringify(body) }).then((r) =>
@@ -102,13 +116,17 @@ export async function benchSigning(): Promise<Row[]> {
     // Interleaved rounds, medians: the machine's speed drifts, and neither side should get the quiet minute.
     const results: Record<keyof typeof requests, LoadResult[]> = { ping: [], part: [], put: [] }
     for (let round = 0; round < ROUNDS; round++) {
-      for (const name of ['ping', 'part', 'put'] as const) results[name].push(await load(url, requests[name]))
+      for (const name of ['ping', 'part', 'put'] as const)
+        results[name].push(await load(url, requests[name], classify))
     }
     const summary = (all: LoadResult[]): LoadResult => ({
       rps: median(all.map((r) => r.rps)),
       p50: median(all.map((r) => r.p50)),
       p99: median(all.map((r) => r.p99)),
       errors: all.reduce((n, r) => n + r.errors, 0),
+      cpu: Object.fromEntries(
+        ['app', 'postgres'].map((group) => [group, median(all.map((r) => r.cpu[group] ?? 0))]),
+      ),
     })
     const ping = summary(results.ping)
     const part = summary(results.part)
@@ -121,9 +139,19 @@ export async function benchSigning(): Promise<Row[]> {
       goal: '>= 0.7x',
       verdict: r.rps / ping.rps >= 0.7 && r.errors === 0 ? 'PASS' : 'MISS',
     })
+    const cpu = (r: LoadResult) => `app ${r.cpu.app!.toFixed(0)} + PostgreSQL ${r.cpu.postgres!.toFixed(0)}`
     return [
       row('sign route, uploadPart, 50 conns vs /ping', part),
       row('sign route, putObject (new key), 50 conns vs /ping', put),
+      {
+        // The server is one thread: its CPU time per request bounds its rate. PostgreSQL runs beside it.
+        benchmark: '  (diagnostic) CPU µs per request: uploadPart / putObject',
+        measured: `${cpu(part)} / ${cpu(put)}`,
+        baseline: `/ping: ${cpu(ping)}`,
+        result: '-',
+        goal: '-',
+        verdict: '-',
+      },
     ]
   } finally {
     await ctx.app.stop()
