@@ -13,6 +13,15 @@ import { getS3, ObjectTooLargeError, StorageError } from '~/utils/storage.server
 /** Multipart part size for server-side streaming; S3 needs at least 5 MiB for every part but the last. */
 export const STREAM_PART_BYTES = 6 * 1024 * 1024
 const STREAM_PARALLEL_PARTS = 3
+/**
+ * Part buffers not in use, shared by every upload of this process (one upload's worth at most). An upload
+ * takes its buffers from here and gives each back once S3 has its part. A buffer lives through a whole
+ * upload, so one left to the garbage collector waits for a full collection: shared, a fresh server's
+ * first large upload stayed under 40 MiB in 24 runs; each upload with its own, it went past 64 MiB in 2 of
+ * 8 (`npm run bench -- form`, README "Benchmarks").
+ */
+const idleParts: Uint8Array[] = []
+const MAX_IDLE_PARTS = STREAM_PARALLEL_PARTS + 1
 
 export interface StreamUploadOptions {
   /**
@@ -29,17 +38,17 @@ export interface StreamUploadOptions {
 
 /**
  * Streams a body to S3 holding at most STREAM_PARALLEL_PARTS + 1 part buffers (STREAM_PART_BYTES each),
- * recycled so a long upload makes no garbage: one PutObject for a body smaller than a part, multipart
- * otherwise. Throws ObjectTooLargeError as soon as the body passes maxBytes and aborts the multipart
- * upload on any failure, so nothing is left behind. The caller drains the source after an error.
+ * recycled (idleParts) so neither a long upload nor the next one makes garbage: one PutObject for a body
+ * smaller than a part, multipart otherwise. Throws ObjectTooLargeError as soon as the body passes
+ * maxBytes and aborts the multipart upload on any failure, so nothing is left behind. The caller drains
+ * the source after an error.
  */
 export async function streamToS3(
   options: StreamUploadOptions,
 ): Promise<{ key: string; byteSize: number; contentType: string; etag: string }> {
   const s3 = options.s3 ?? getS3()
   const bucket = options.bucket ?? getEnv().S3_BUCKET
-  const pool: Uint8Array[] = []
-  const parts = partsOf(options.source, STREAM_PART_BYTES, options.maxBytes, pool)
+  const parts = partsOf(options.source, STREAM_PART_BYTES, options.maxBytes, idleParts)
 
   const first = await parts.next()
   const head = first.done ? new Uint8Array(0) : first.value
@@ -68,7 +77,7 @@ export async function streamToS3(
       .then((result) => {
         if (!result.ETag) throw new StorageError(`S3 returned no ETag for part ${partNumber}`)
         completed.push({ PartNumber: partNumber, ETag: result.ETag })
-        if (body.byteLength === STREAM_PART_BYTES) pool.push(body)
+        if (body.byteLength === STREAM_PART_BYTES && idleParts.length < MAX_IDLE_PARTS) idleParts.push(body)
       })
       .catch((error: unknown) => {
         failure ??= error

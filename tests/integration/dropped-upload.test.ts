@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { beforeAll, describe, expect, it, vi } from 'vitest'
 import type { Admin } from '~/models/admin.server'
 import { parseImageForm } from '~/uploads/form-stream.server'
@@ -104,6 +105,55 @@ describe('part buffers', () => {
     release.forEach((go) => go())
     await Promise.all(uploads)
     expect(held).toBeLessThan(2 * STREAM_PART_BYTES)
+  })
+})
+
+describe('part buffers, from one upload to the next', () => {
+  it('are reused, and uploads at the same time never share one: every object holds its own bytes', async () => {
+    const { GetObjectCommand, UploadPartCommand } = await import('@aws-sdk/client-s3')
+    const { getS3, newStagingKey } = await import('~/utils/storage.server')
+    const { getEnv } = await import('~/utils/env.server')
+    const { streamToS3, STREAM_PART_BYTES } = await import('~/uploads/stream-to-s3.server')
+    const s3 = getS3()
+    // The S3 client as streamToS3 uses it, noting the buffer each part was sent from.
+    const sentFrom = new Map<string, Set<ArrayBufferLike>>()
+    const noting = {
+      send: (command: { input: { Key?: string; Body?: unknown } }) => {
+        if (command instanceof UploadPartCommand && command.input.Body instanceof Uint8Array) {
+          const key = command.input.Key!
+          sentFrom.set(key, (sentFrom.get(key) ?? new Set()).add(command.input.Body.buffer))
+        }
+        return s3.send(command as never)
+      },
+    } as unknown as typeof s3
+    const upload = async (body: Buffer) => {
+      const key = newStagingKey(admin.id, 'image/png')
+      const chunks = Array.from({ length: Math.ceil(body.length / 65536) }, (_, i) =>
+        body.subarray(i * 65536, (i + 1) * 65536),
+      )[Symbol.iterator]()
+      await streamToS3({
+        s3: noting,
+        source: { next: async () => chunks.next() },
+        maxBytes: 64 * MiB,
+        inspect: () => ({ key, contentType: 'image/png' }),
+      })
+      const stored = await s3.send(new GetObjectCommand({ Bucket: getEnv().S3_BUCKET, Key: key }))
+      return { key, stored: Buffer.from(await stored.Body!.transformToByteArray()) }
+    }
+    // Three parts each: two full ones and a short last one.
+    const size = 2 * STREAM_PART_BYTES + 12345
+    const [first, second, third] = [randomBytes(size), randomBytes(size), randomBytes(size)]
+
+    const one = await upload(first)
+    const [two, three] = await Promise.all([upload(second), upload(third)])
+
+    expect(one.stored.equals(first)).toBe(true)
+    expect(two.stored.equals(second)).toBe(true)
+    expect(three.stored.equals(third)).toBe(true)
+    const buffersOf = (key: string) => [...sentFrom.get(key)!]
+    // The later uploads took their part buffers from the first one's, not new ones.
+    expect(buffersOf(two.key).some((buffer) => buffersOf(one.key).includes(buffer))).toBe(true)
+    expect(buffersOf(three.key).some((buffer) => buffersOf(one.key).includes(buffer))).toBe(true)
   })
 })
 
