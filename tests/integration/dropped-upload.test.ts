@@ -106,10 +106,8 @@ describe('part buffers', () => {
     await Promise.all(uploads)
     expect(held).toBeLessThan(2 * STREAM_PART_BYTES)
   })
-})
 
-describe('part buffers, from one upload to the next', () => {
-  it('are reused, and uploads at the same time never share one: every object holds its own bytes', async () => {
+  it('are reused by the next upload, and uploads at the same time never share one: each object holds its own bytes', async () => {
     const { GetObjectCommand, UploadPartCommand } = await import('@aws-sdk/client-s3')
     const { getS3, newStagingKey } = await import('~/utils/storage.server')
     const { getEnv } = await import('~/utils/env.server')
