@@ -76,7 +76,11 @@ export async function streamToS3(
       .then((result) => {
         if (!result.ETag) throw new StorageError(`S3 returned no ETag for part ${partNumber}`)
         completed.push({ PartNumber: partNumber, ETag: result.ETag })
-        if (body.byteLength === STREAM_PART_BYTES && idleParts.length < MAX_IDLE_PARTS) idleParts.push(body)
+        // The last part is a view of a part buffer too: the whole buffer goes back.
+        const { buffer } = body
+        if (buffer.byteLength === STREAM_PART_BYTES && idleParts.length < MAX_IDLE_PARTS) {
+          idleParts.push(new Uint8Array(buffer))
+        }
       })
       .catch((error: unknown) => {
         failure ??= error
