@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import exifr from 'exifr'
 import { Logger, runOnce } from 'graphile-worker'
 import sharp from 'sharp'
@@ -25,7 +25,7 @@ import type { ImageType } from '~/uploads/image-types'
 import { createTestAdmin } from '../support/admins'
 import { runQueuedDeletions } from '../support/jobs'
 import { makePhoto, photoPixels } from '../support/photos'
-import { listKeys } from '../support/s3'
+import { listKeys, readObject } from '../support/s3'
 
 let admin: Admin
 beforeAll(async () => {
@@ -73,15 +73,6 @@ async function runImageJobs() {
   })
 }
 
-async function read(key: string) {
-  const result = await getS3().send(new GetObjectCommand({ Bucket: bucket(), Key: key }))
-  return {
-    bytes: Buffer.from(await result.Body!.transformToByteArray()),
-    cacheControl: result.CacheControl,
-    contentType: result.ContentType,
-  }
-}
-
 async function variantsOf(processingId: string) {
   const processing = (await getProcessing([processingId])).get(processingId)!
   return { processing, variants: processing.variants }
@@ -103,7 +94,7 @@ describe('processed image variants', () => {
     ])
     for (const variant of variants) {
       expect(variant.key.startsWith('variants/')).toBe(true)
-      const object = await read(variant.key)
+      const object = await readObject(variant.key)
       expect(object.cacheControl).toBe('public, max-age=31536000, immutable')
       expect(object.contentType).toBe('image/webp')
       const meta = await sharp(object.bytes).metadata()
@@ -124,7 +115,7 @@ describe('processed image variants', () => {
     expect(processing.color).toMatch(/^#[0-9a-f]{6}$/)
     // The original stays private and untouched, under originals/.
     expect(product.images[0]!.key.startsWith('originals/')).toBe(true)
-    expect((await exifr.gps((await read(product.images[0]!.key)).bytes))?.latitude).toBeCloseTo(51.5, 1)
+    expect((await exifr.gps((await readObject(product.images[0]!.key)).bytes))?.latitude).toBeCloseTo(51.5, 1)
   })
 
   it('applies orientation, converts CMYK, 16-bit and greyscale to 8-bit sRGB, keeps transparency and animation', async () => {
@@ -170,7 +161,7 @@ describe('processed image variants', () => {
       const { processing, variants } = await variantsOf(image.processingId)
       expect(processing.status, image.fileName ?? '').toBe('ready')
       const largest = variants.at(-1)!
-      const meta = await sharp((await read(largest.key)).bytes, { animated: true }).metadata()
+      const meta = await sharp((await readObject(largest.key)).bytes, { animated: true }).metadata()
       outputs.push([
         image.fileName,
         largest.width,
@@ -193,7 +184,7 @@ describe('processed image variants', () => {
     ])
     // The CMYK red stays red once converted.
     const cmyk = (await variantsOf(product.images[1]!.processingId)).variants.at(-1)!
-    const { channels } = await sharp((await read(cmyk.key)).bytes).stats()
+    const { channels } = await sharp((await readObject(cmyk.key)).bytes).stats()
     expect(channels[0]!.mean).toBeGreaterThan(150)
     expect(channels[1]!.mean).toBeLessThan(90)
   })
@@ -219,7 +210,7 @@ describe('processed image variants', () => {
     const image = await stage(await makePhoto(640, 480), 'image/jpeg', 'later.jpg')
     const product = await productWith([image])
     const original = product.images[0]!
-    const bytes = (await read(original.key)).bytes
+    const bytes = (await readObject(original.key)).bytes
     await deleteObjects([original.key])
     await runImageJobs()
     const [job] = await getSql()<{ id: string; attempts: number; lastError: string }[]>`

@@ -1,4 +1,4 @@
-import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3'
+import { GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3'
 import { getEnv } from '../../app/utils/env.server'
 import { getS3 } from '../../app/utils/storage.server'
 
@@ -21,4 +21,14 @@ export async function listMultipartUploads(prefix: string) {
     new ListMultipartUploadsCommand({ Bucket: getEnv().S3_BUCKET, Prefix: prefix }),
   )
   return result.Uploads ?? []
+}
+
+/** An object's bytes and the headers S3 serves it with. */
+export async function readObject(key: string) {
+  const result = await getS3().send(new GetObjectCommand({ Bucket: getEnv().S3_BUCKET, Key: key }))
+  return {
+    bytes: Buffer.from(await result.Body!.transformToByteArray()),
+    cacheControl: result.CacheControl,
+    contentType: result.ContentType,
+  }
 }
