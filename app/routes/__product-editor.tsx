@@ -4,7 +4,7 @@ import { Form, useNavigation } from '@remix-run/react'
 import { lazy, Suspense, useEffect, useRef, useState } from 'react'
 import { ExistingImages } from '~/components/existing-images'
 import { FieldErrors } from '~/components/field-errors'
-import type { UploaderStatus } from '~/components/uploader/image-uploader.client'
+import { SaveButton, UploadStatusLine, useUploaderStatusStore } from '~/components/uploader/upload-status'
 import { VariantImage } from '~/components/variant-image'
 import { ALLOWED_IMAGE_TYPES, ALLOWED_TYPES_LABEL } from '~/uploads/image-types'
 import { formatBytes, type UploaderSettings } from '~/uploads/limits'
@@ -69,8 +69,9 @@ export function ProductEditor({
     // eslint-disable-next-line react-hooks/exhaustive-deps -- once per submit, not per keystroke
   }, [attempts, state])
 
-  const [status, setStatus] = useState<UploaderStatus>({ uploading: 0, failed: 0 })
-  const blocked = status.uploading > 0 || status.failed > 0
+  // The uploader's status changes as each file starts and finishes: only the status line and the save
+  // buttons follow it, not the whole form.
+  const uploads = useUploaderStatusStore()
   // Saved images ticked for removal make room for new ones in the uploader.
   const keptSaved = () => saved?.images.filter((image) => !image.removed).length ?? 0
   const [savedCount, setSavedCount] = useState(keptSaved)
@@ -119,15 +120,15 @@ export function ProductEditor({
       {saved ? (
         // Enter in a text field presses a form's first submit button: this one, not a Move button. Disabled
         // like the visible one, so Enter cannot save while images are still uploading.
-        <button
-          type="submit"
+        <SaveButton
+          store={uploads}
+          submitting={submitting}
           className="visually-hidden"
           tabIndex={-1}
           aria-hidden="true"
-          disabled={submitting || blocked}
         >
           {submitLabel}
-        </button>
+        </SaveButton>
       ) : null}
       {saved ? <input type="hidden" name={FORM_FIELDS.version} value={saved.version} /> : null}
       <input type="hidden" name={FORM_FIELDS.idempotencyKey} value={state.idempotencyKey} />
@@ -230,7 +231,7 @@ export function ProductEditor({
               settings={uploader}
               keptCount={staged.length + savedCount}
               fieldName={FORM_FIELDS.keptImage}
-              onStatusChange={setStatus}
+              onStatusChange={uploads.set}
             />
           </div>
         </Suspense>
@@ -238,12 +239,10 @@ export function ProductEditor({
         fileInput
       )}
 
-      <p className="upload-status" id="upload-status" role="status" aria-live="polite">
-        {describeStatus(status)}
-      </p>
-      <button type="submit" disabled={submitting || blocked}>
+      <UploadStatusLine store={uploads} />
+      <SaveButton store={uploads} submitting={submitting}>
         {submitting ? 'Saving…' : submitLabel}
-      </button>
+      </SaveButton>
     </Form>
   )
 }
@@ -254,14 +253,4 @@ function targetOf(name: string, hydrated: boolean) {
   if (name.startsWith(alt)) return `alt-${name.slice(alt.length)}`
   if (name === 'name' || name === 'price' || name === 'description') return name
   return hydrated ? 'images-label' : 'images'
-}
-
-function describeStatus({ uploading, failed }: UploaderStatus) {
-  const parts = []
-  if (uploading > 0) parts.push(`${uploading} ${uploading === 1 ? 'image is' : 'images are'} still uploading`)
-  if (failed > 0)
-    parts.push(
-      `${failed} ${failed === 1 ? 'image' : 'images'} failed: retry or remove ${failed === 1 ? 'it' : 'them'}`,
-    )
-  return parts.length > 0 ? `${parts.join('; ')}. You can save once every image is uploaded.` : ''
 }

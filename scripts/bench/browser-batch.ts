@@ -60,6 +60,7 @@ const perWay = <T>() => Object.fromEntries(WAYS.map((way) => [way, [] as T[]])) 
  *   BENCH_RUNS=7  BENCH_WORKER=true (the worker in the server)
  *   BENCH_WAYS=app,headless,bare (a subset of app,headless,single,bare,xhr,stock)
  *   BENCH_PROFILE=dir (a DevTools CPU profile of the page's main thread for each way and run)
+ *   BENCH_TRACE=dir (a Chromium trace of every thread of the browser for each way and run)
  */
 export async function benchBrowserBatch(): Promise<Row[]> {
   // Each run's objects are deleted after it (the local Ceph frees them within seconds, see index.ts),
@@ -176,13 +177,17 @@ export async function benchBrowserBatch(): Promise<Row[]> {
                 : way === 'bare' || way === 'xhr'
                   ? barePuts(page, dropped, s3, bucket, way)
                   : dropOnStockUppy(stockPage!, stockFiles!, files.length, bundles.stock, signer.url)
+        const wayPage = way === 'stock' ? stockPage! : page
+        const name = `${way}-${run + 1}`
         const { started, elapsed } = await countingCpu(cpu[way], () =>
           process.env.BENCH_PROFILE
-            ? profiled(way === 'stock' ? stockPage! : page, `${way}-${run + 1}`, run1)
-            : run1(),
+            ? profiled(wayPage, name, run1)
+            : process.env.BENCH_TRACE
+              ? traced(wayPage, name, run1)
+              : run1(),
         )
         ms[way].push(elapsed)
-        spans[way].push(await s3Span(way === 'stock' ? stockPage! : page, started))
+        spans[way].push(await s3Span(wayPage, started))
         await settle(classify, ['browser', 'app', 's3'])
       }
       await page.close()
@@ -354,6 +359,31 @@ async function profiled<T>(page: Page, name: string, work: () => Promise<T>) {
     mkdirSync(process.env.BENCH_PROFILE!, { recursive: true })
     writeFileSync(path.join(process.env.BENCH_PROFILE!, `${name}.cpuprofile`), JSON.stringify(profile))
     await cdp.detach()
+  }
+}
+
+/**
+ * Runs `work` under Chromium's tracing, every process and thread (the page's main thread, its workers,
+ * the compositor, the network service), and writes the trace to BENCH_TRACE/<name>.json (open it in
+ * Chromium's DevTools, Performance panel, or in ui.perfetto.dev).
+ */
+async function traced<T>(page: Page, name: string, work: () => Promise<T>) {
+  const browser = page.context().browser()!
+  mkdirSync(process.env.BENCH_TRACE!, { recursive: true })
+  await browser.startTracing(page, {
+    path: path.join(process.env.BENCH_TRACE!, `${name}.json`),
+    categories: [
+      'devtools.timeline',
+      'disabled-by-default-devtools.timeline',
+      'v8.execute',
+      'blink',
+      'loading',
+    ],
+  })
+  try {
+    return await work()
+  } finally {
+    await browser.stopTracing()
   }
 }
 

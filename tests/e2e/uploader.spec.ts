@@ -72,6 +72,15 @@ test('a dropped batch of 8 images, one multipart, uploads while the admin types 
   await expect(page.locator('#upload-status')).toContainText(/still uploading/)
   await expect(submit(page)).toBeDisabled()
   await expect(page.locator('.uppy-StatusBar-progress')).toBeVisible()
+  // Finished uploads join the form together, once nothing is uploading: one change for Conform to read,
+  // not one per file while the others still go up. Read at one moment, so the large file cannot finish
+  // between the checks.
+  await expect(fileItem(page, 'photo-1.png')).toHaveClass(/is-complete/)
+  const midway = await page.evaluate(() => ({
+    stillUploading: /still uploading/.test(document.querySelector('#upload-status')?.textContent ?? ''),
+    refsInForm: document.querySelectorAll('input[name="imageRef"]').length,
+  }))
+  expect(midway).toEqual({ stillUploading: true, refsInForm: 0 })
   const name = `Batch ${randomUUID().slice(0, 8)}`
   await fillFields(page, name)
   await page.getByLabel('Description').fill('Typed while uploading.')

@@ -12,11 +12,7 @@ import {
 } from './image-uppy.client'
 import '@uppy/core/css/style.min.css'
 import '@uppy/dashboard/css/style.min.css'
-
-export interface UploaderStatus {
-  uploading: number
-  failed: number
-}
+import type { UploaderStatus } from './upload-status'
 
 export interface ImageUploaderProps {
   settings: UploaderSettings
@@ -41,7 +37,7 @@ interface FileSnapshot {
  * The browser uploader: an inline Uppy Dashboard whose files go straight to S3 through URLs the server
  * signs (/uploads/sign): one PUT for small files, multipart above the threshold. Each finished upload
  * becomes a hidden input holding the server's signed reference, in the order the files were added.
- * Memoised: the form re-renders as uploads start and finish, and the Dashboard need not with it.
+ * Memoised: the form's own renders need not reach the Dashboard.
  */
 export default memo(function ImageUploader({
   settings,
@@ -55,7 +51,7 @@ export default memo(function ImageUploader({
   kept.current = keptCount
   const container = useRef<HTMLDivElement>(null)
   const uppy = useImageUppy(settings, kept, container)
-  const files = useFileSnapshots(uppy, statusCallback)
+  const { files, finished } = useFileSnapshots(uppy, statusCallback)
 
   useEffect(() => {
     uppy?.setOptions({ restrictions: restrictionsFor(settings, keptCount) })
@@ -88,17 +84,15 @@ export default memo(function ImageUploader({
             </li>
           ))}
       </ul>
-      {files.map((file) =>
-        file.state === 'done' && file.ref ? (
-          <input
-            key={file.id}
-            type="hidden"
-            name={fieldName}
-            value={file.ref}
-            data-key={file.key ?? undefined}
-          />
-        ) : null,
-      )}
+      {finished.map((file) => (
+        <input
+          key={file.id}
+          type="hidden"
+          name={fieldName}
+          value={file.ref!}
+          data-key={file.key ?? undefined}
+        />
+      ))}
     </div>
   )
 })
@@ -128,25 +122,37 @@ function useImageUppy(
 }
 
 /**
- * What the form shows of the files (hidden inputs, errors) and tells its parent (uploading, failed),
- * updated on Uppy's lifecycle events only: progress ticks arrive many times a second and change nothing
- * here. A file waiting for an automatic retry (attachRetryPolicy) still counts as uploading.
+ * What the form shows of the files (errors, and the hidden inputs of the `finished` ones) and tells its
+ * parent (uploading, failed), updated on Uppy's lifecycle events only: progress ticks arrive many times a
+ * second and change nothing here. A file waiting for an automatic retry (attachRetryPolicy) still counts
+ * as uploading.
+ *
+ * Finished uploads join the form together, once nothing is uploading (the form cannot be saved before
+ * then): each change to the form's fields makes Conform read the whole form again and re-render it, which
+ * once per file would compete with the uploads still going. A removed file leaves at once.
  */
 function useFileSnapshots(uppy: ImageUppy | null, onStatus: { current: (status: UploaderStatus) => void }) {
-  const [files, setFiles] = useState<FileSnapshot[]>([])
+  const [snapshots, setSnapshots] = useState<{ files: FileSnapshot[]; finished: FileSnapshot[] }>({
+    files: [],
+    finished: [],
+  })
   useEffect(() => {
     if (!uppy) return
     let last = ''
+    let finished: FileSnapshot[] = []
     const sync = () => {
-      const snapshot = uppy.getFiles().map((file) => snapshotOf(file, retries.retrying.has(file.id)))
-      const serialized = JSON.stringify(snapshot)
+      const files = uppy.getFiles().map((file) => snapshotOf(file, retries.retrying.has(file.id)))
+      const uploading = files.filter((f) => f.state === 'uploading').length
+      const present = new Set(files.map((f) => f.id))
+      finished =
+        uploading === 0
+          ? files.filter((f) => f.state === 'done' && f.ref)
+          : finished.filter((f) => present.has(f.id))
+      const serialized = JSON.stringify([files, finished.map((f) => f.id)])
       if (serialized === last) return
       last = serialized
-      setFiles(snapshot)
-      onStatus.current({
-        uploading: snapshot.filter((f) => f.state === 'uploading').length,
-        failed: snapshot.filter((f) => f.state === 'failed').length,
-      })
+      setSnapshots({ files, finished })
+      onStatus.current({ uploading, failed: files.filter((f) => f.state === 'failed').length })
     }
     const retries = attachRetryPolicy(uppy, sync)
     const later = () => queueMicrotask(sync)
@@ -167,7 +173,7 @@ function useFileSnapshots(uppy: ImageUppy | null, onStatus: { current: (status: 
       retries.detach()
     }
   }, [uppy, onStatus])
-  return files
+  return snapshots
 }
 
 function snapshotOf(file: ImageFile, retrying: boolean): FileSnapshot {
