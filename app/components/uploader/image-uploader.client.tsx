@@ -89,7 +89,7 @@ export default memo(function ImageUploader({
           key={file.id}
           type="hidden"
           name={fieldName}
-          value={file.ref!}
+          value={file.ref}
           data-key={file.key ?? undefined}
         />
       ))}
@@ -128,26 +128,23 @@ function useImageUppy(
  * as uploading.
  *
  * Finished uploads join the form together, once nothing is uploading (the form cannot be saved before
- * then): each change to the form's fields makes Conform read the whole form again and re-render it, which
- * once per file would compete with the uploads still going. A removed file leaves at once.
+ * then): each new field makes Conform read the whole form again (a FormData and its parse), which once per
+ * file competed with the uploads still going. A removed file leaves the form at once.
  */
 function useFileSnapshots(uppy: ImageUppy | null, onStatus: { current: (status: UploaderStatus) => void }) {
-  const [snapshots, setSnapshots] = useState<{ files: FileSnapshot[]; finished: FileSnapshot[] }>({
+  const [snapshots, setSnapshots] = useState<{ files: FileSnapshot[]; finished: FinishedFile[] }>({
     files: [],
     finished: [],
   })
   useEffect(() => {
     if (!uppy) return
     let last = ''
-    let finished: FileSnapshot[] = []
+    let finished: FinishedFile[] = []
     const sync = () => {
       const files = uppy.getFiles().map((file) => snapshotOf(file, retries.retrying.has(file.id)))
       const uploading = files.filter((f) => f.state === 'uploading').length
       const present = new Set(files.map((f) => f.id))
-      finished =
-        uploading === 0
-          ? files.filter((f) => f.state === 'done' && f.ref)
-          : finished.filter((f) => present.has(f.id))
+      finished = uploading === 0 ? files.filter(isFinished) : finished.filter((f) => present.has(f.id))
       const serialized = JSON.stringify([files, finished.map((f) => f.id)])
       if (serialized === last) return
       last = serialized
@@ -174,6 +171,12 @@ function useFileSnapshots(uppy: ImageUppy | null, onStatus: { current: (status: 
     }
   }, [uppy, onStatus])
   return snapshots
+}
+
+type FinishedFile = FileSnapshot & { state: 'done'; ref: string }
+
+function isFinished(file: FileSnapshot): file is FinishedFile {
+  return file.state === 'done' && file.ref !== null
 }
 
 function snapshotOf(file: ImageFile, retrying: boolean): FileSnapshot {
