@@ -94,7 +94,7 @@ export function VariantImage({
         aria-label={`${alt} (could not be processed)`}
         data-image-state="failed"
       >
-        <strong>Image could not be processed.</strong> <span>{image.failure}</span>
+        <strong>{image.fileName ?? 'This image'} could not be shown.</strong> <span>{image.failure}</span>
       </div>
     )
   }

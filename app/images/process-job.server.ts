@@ -16,7 +16,6 @@ import {
 import { wakeStorageDeletions } from '~/jobs/queue.server'
 import { getSql } from '~/utils/db.server'
 import { getEnv } from '~/utils/env.server'
-import { errorMessage } from '~/utils/errors'
 import { ObjectChangedError, ObjectTooLargeError } from '~/utils/storage.server'
 import { makeVariants, UnprocessableImageError } from './process.server'
 import { putVariant, readOriginal, variantKey } from './storage.server'
@@ -55,11 +54,16 @@ export async function processImage(id: string, { final = false } = {}): Promise<
     return await processingSlot()(() => makeAndStore(id, claim))
   } catch (error) {
     if (error instanceof UnprocessableImageError) {
+      console.warn(`[images] image ${id}: ${error.message} (${error.detail})`)
       await failProcessing(id, error.message)
       return 'failed'
     }
     if (final) {
-      await failProcessing(id, `It could not be processed: ${errorMessage(error)}`)
+      console.error(`[images] image ${id}: the last attempt failed`, error)
+      await failProcessing(
+        id,
+        'It could not be prepared: storage or the database did not answer after several tries. Remove it and add it again.',
+      )
       return 'failed'
     }
     await releaseProcessing(id).catch(() => {})

@@ -17,14 +17,21 @@ describe('makeVariants', () => {
       .toBuffer()
     const refused = makeVariants(gif, { maxPixels: 100_000 })
     await expect(refused).rejects.toBeInstanceOf(UnprocessableImageError)
-    await expect(refused).rejects.toThrow('It has more pixels than the 0.1 MP limit (all frames counted).')
+    await expect(refused).rejects.toThrow(
+      'It has more pixels than the 0.1 MP limit (all frames counted): export it smaller and add it again.',
+    )
     const made = await makeVariants(gif, { maxPixels: 150_000 })
     expect(made.variants.map((v) => [v.width, v.height])).toEqual([[200, 200]])
   })
 
-  it('refuses data that is not an image with the decoder’s reason', async () => {
-    await expect(makeVariants(Buffer.from('GIF89a but nothing else'), { maxPixels: 1e6 })).rejects.toThrow(
-      /^Its data could not be decoded \(|^Its data is truncated \(/,
+  it('refuses data that is not an image in words, keeping the decoder’s reason for the log', async () => {
+    const refused = await makeVariants(Buffer.from('GIF89a but nothing else'), { maxPixels: 1e6 }).catch(
+      (error: unknown) => error,
     )
+    expect(refused).toBeInstanceOf(UnprocessableImageError)
+    expect((refused as UnprocessableImageError).message).toBe(
+      'It is damaged or incomplete: export or download it again, then add it.',
+    )
+    expect((refused as UnprocessableImageError).detail).toMatch(/gif|buffer|input/i)
   })
 })

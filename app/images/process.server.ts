@@ -1,14 +1,26 @@
 import sharp, { type Sharp, type SharpOptions } from 'sharp'
 import { rgbaToThumbHash } from 'thumbhash'
 import { errorMessage } from '~/utils/errors'
+import { isHeifTruncated, readHeifContainer } from '~/uploads/heif-container'
+import { detectImageType } from '~/uploads/sniff'
+import { decodeHeic, HeicDecodeError } from './heic-decoder.server'
 import { VARIANT_FORMATS, VARIANT_QUALITY, variantWidths, type VariantFormat } from './variants'
 
 // libvips' operation cache keeps decoded images around for reuse; each original is processed once.
 sharp.cache(false)
 
-/** The image's own data is the problem (corrupt, truncated, too many pixels): retrying cannot help. */
+/**
+ * The image's own data is the problem (damaged, too many pixels, a kind no decoder here reads): retrying
+ * cannot help. `message` is for the admin, in words; `detail` is the decoder's own, for the log.
+ */
 export class UnprocessableImageError extends Error {
   override name = 'UnprocessableImageError'
+  constructor(
+    message: string,
+    readonly detail: string = message,
+  ) {
+    super(message)
+  }
 }
 
 export interface Variant {
@@ -33,37 +45,54 @@ const TIMEOUT_SECONDS = 60
  * Makes the variant set of one image: each width (never upscaled) in each format, oriented as the
  * camera meant, in sRGB, with transparency and animation kept and every metadata block (EXIF, GPS,
  * XMP, ICC, comments) dropped. `maxPixels` bounds the decoder, frames counted: the upload checks'
- * limit. Bad data throws UnprocessableImageError with the decoder's reason.
+ * limit. A HEIC is decoded by libheif (its primary image only), everything else by libvips. Bad data
+ * throws UnprocessableImageError, with words for the admin and the decoder's reason as its detail.
  */
 export async function makeVariants(input: Uint8Array, { maxPixels }: { maxPixels: number }) {
   try {
     return await process(input, maxPixels)
   } catch (error) {
-    throw new UnprocessableImageError(describeFailure(error, maxPixels))
+    if (error instanceof UnprocessableImageError) throw error
+    throw describeFailure(error, maxPixels, input)
   }
 }
 
-async function process(input: Uint8Array, maxPixels: number): Promise<ProcessedImage> {
+/** Animations are made of frames of one size; HEIF's other images (thumbnails, tiles) are not frames. */
+const ANIMATED_FORMATS = new Set(['gif', 'webp', 'png'])
+
+const DAMAGED = 'It is damaged or incomplete: export or download it again, then add it.'
+
+async function process(original: Uint8Array, maxPixels: number): Promise<ProcessedImage> {
+  const input = heifInput(original)
   // 'error' refuses truncated and corrupt data; mere warnings (stray bytes after the end) pass.
   const open = (options: SharpOptions = {}) =>
     sharp(input, { limitInputPixels: maxPixels, failOn: 'error', ...options }).timeout({
       seconds: TIMEOUT_SECONDS,
     })
-  const meta = await open({ animated: true }).metadata()
-  const animated = (meta.pages ?? 1) > 1
-  // Decoded once, oriented and at the largest width any variant needs; every variant is made from it.
-  const rotated = (meta.orientation ?? 1) >= 5
-  const width = rotated ? (meta.pageHeight ?? meta.height) : meta.width
+  let decoded: Sharp | null = null
+  let width: number
+  let animated = false
+  if (decodesWithLibheif(input)) {
+    const heic = await decodeHeic(input, { maxPixels, timeoutMs: TIMEOUT_SECONDS * 1000 })
+    decoded = heic.image
+    width = heic.width
+  } else {
+    const meta = await open().metadata()
+    animated = ANIMATED_FORMATS.has(meta.format ?? '') && (meta.pages ?? 1) > 1
+    // Decoded once, oriented and at the largest width any variant needs; every variant is made from it.
+    const rotated = (meta.orientation ?? 1) >= 5
+    width = (rotated ? (meta.pageHeight ?? meta.height) : meta.width) ?? 0
+  }
   const widths = variantWidths(width)
   const largest = widths.at(-1)!
   const base = animated
     ? null
-    : await open()
-        .autoOrient()
+    : await (decoded ?? open().autoOrient())
         .resize({ width: largest, withoutEnlargement: true })
         .toColourspace('srgb')
         .raw()
         .toBuffer({ resolveWithObject: true })
+  decoded = null
   const fromBase = (): Sharp =>
     base
       ? sharp(base.data, { raw: base.info }).timeout({ seconds: TIMEOUT_SECONDS })
@@ -104,16 +133,67 @@ async function process(input: Uint8Array, maxPixels: number): Promise<ProcessedI
   }
 }
 
-/** The decoder's complaint, in words an admin can act on. */
-function describeFailure(error: unknown, maxPixels: number) {
-  const message = errorMessage(error).replace(/\s+/g, ' ').trim()
-  if (/pixel limit/i.test(message)) {
+/**
+ * A HEIF-family file as the decoders should see it. One cut short is refused here: libheif decodes a
+ * grid whose tiles are missing without a word. One with no still image (a bare sequence) cannot be
+ * shown. An animated AVIF whose major brand is 'avis' is handed to libvips as 'avif' (a copy: the
+ * original is kept as uploaded), which libvips' loader otherwise refuses although the file carries a
+ * still primary image; libvips reads no AVIF sequences, so the page shows that still image.
+ */
+function heifInput(input: Uint8Array): Uint8Array {
+  const container = ['image/avif', 'image/heic', 'image/heif'].includes(detectImageType(input) ?? '')
+    ? readHeifContainer(input)
+    : null
+  if (!container) return input
+  if (isHeifTruncated(input))
+    throw new UnprocessableImageError(DAMAGED, 'a top-level box runs past the end of the file')
+  if (!container.primaryType) {
+    throw new UnprocessableImageError(
+      'It holds only a moving sequence and no still image: export a still photo (or an animated GIF or WebP) and add it again.',
+      `no primary image item (brands ${container.brands.join(', ')})`,
+    )
+  }
+  if (container.brands[0] !== 'avis') return input
+  const still = Uint8Array.from(input)
+  still.set([0x61, 0x76, 0x69, 0x66], 8)
+  return still
+}
+
+/**
+ * HEVC-coded HEIF (iPhone and most Android photos), which sharp's own libvips cannot decode; an AVIF,
+ * or a HEIF holding AV1, goes to libvips.
+ */
+function decodesWithLibheif(input: Uint8Array) {
+  const type = detectImageType(input)
+  if (type === 'image/heic') return true
+  return type === 'image/heif' && readHeifContainer(input)?.primaryType !== 'av01'
+}
+
+/** The decoder's complaint, in words an admin can act on; its own words stay in `detail`, for the log. */
+export function describeFailure(error: unknown, maxPixels: number, input?: Uint8Array) {
+  const detail = errorMessage(error).replace(/\s+/g, ' ').trim().slice(0, 500)
+  const fail = (message: string) => new UnprocessableImageError(message, detail)
+  const reason = error instanceof HeicDecodeError ? error.reason : null
+  if (reason === 'too-many-pixels' || /pixel limit/i.test(detail)) {
     const megapixels = (maxPixels / 1e6).toLocaleString('en', { maximumFractionDigits: 1 })
-    return `It has more pixels than the ${megapixels} MP limit (all frames counted).`
+    return fail(
+      `It has more pixels than the ${megapixels} MP limit (all frames counted): export it smaller and add it again.`,
+    )
   }
-  if (/timeout/i.test(message)) return `It took longer than ${TIMEOUT_SECONDS} s to process.`
-  if (/premature end|truncated|unexpected end|not enough data|read error|end of/i.test(message)) {
-    return `Its data is truncated (${message.slice(0, 200)}).`
+  if (reason === 'timeout' || /timeout/i.test(detail)) {
+    return fail(`It took longer than ${TIMEOUT_SECONDS} s to prepare: export it smaller and add it again.`)
   }
-  return `Its data could not be decoded (${message.slice(0, 200)}).`
+  const precision = /data precision (\d+)/i.exec(detail)?.[1]
+  if (precision) {
+    return fail(
+      `It is a ${precision}-bit JPEG, a kind browsers cannot show: export it as an ordinary 8-bit JPEG and add it again.`,
+    )
+  }
+  if (reason === 'unsupported' || /unsupported|not supported|not built in|no decoder/i.test(detail)) {
+    const kind = input ? detectImageType(input) : null
+    return fail(
+      `It uses a kind of ${kind ? kind.replace('image/', '').toUpperCase() : 'image'} this app cannot decode: export it again as an ordinary JPEG or PNG and add it.`,
+    )
+  }
+  return fail(DAMAGED)
 }

@@ -47,5 +47,7 @@ export interface ImageView {
   sources: { type: string; srcSet: string }[]
   placeholder: string | null
   color: string | null
+  /** Why the variants could not be made, in words; the page names the file (`fileName`) before it. */
   failure: string | null
+  fileName: string | null
 }

@@ -24,7 +24,7 @@ function recalled(ids: readonly string[]) {
 }
 
 export async function imageViews(
-  images: readonly { processingId: string; width: number; height: number }[],
+  images: readonly { processingId: string; width: number; height: number; fileName?: string | null }[],
 ): Promise<ImageView[]> {
   const ids = images.map((image) => image.processingId)
   const processing = await withDeadline(getProcessing(ids).then(remember), LOOKUP_DEADLINE_MS, () =>
@@ -40,7 +40,7 @@ export async function imageViews(
 
 export async function toView(
   processing: Processing,
-  original: { width: number; height: number },
+  original: { width: number; height: number; fileName?: string | null },
 ): Promise<ImageView> {
   const candidates = await Promise.all(
     VARIANT_FORMATS.map(async (format) => {
@@ -71,10 +71,11 @@ export async function toView(
     placeholder: processing.placeholder,
     color: processing.color,
     failure: processing.status === 'failed' ? processing.failure : null,
+    fileName: original.fileName ?? null,
   }
 }
 
-function pendingView(original: { width: number; height: number }): ImageView {
+function pendingView(original: { width: number; height: number; fileName?: string | null }): ImageView {
   return {
     status: 'pending',
     width: original.width,
@@ -85,5 +86,6 @@ function pendingView(original: { width: number; height: number }): ImageView {
     placeholder: null,
     color: null,
     failure: null,
+    fileName: original.fileName ?? null,
   }
 }

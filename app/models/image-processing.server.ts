@@ -270,3 +270,11 @@ export async function countOutdatedProcessing(version: string, productId: string
     select count(*)::int as n from image_processing p where ${outdated(sql, version, productId)}`
   return row!.n
 }
+
+/** The processing of the upload stored at `sourceKey` (staging or the product's copy); null before its check. */
+export async function processingOfSource(sourceKey: string): Promise<Processing | null> {
+  const sql = getSql()
+  const [row] = await sql<{ id: string }[]>`select id from image_processing where source_key = ${sourceKey}`
+  if (!row) return null
+  return (await getProcessing([row.id])).get(row.id) ?? null
+}

@@ -6,7 +6,7 @@ import { ExistingImages } from '~/components/existing-images'
 import { FieldErrors } from '~/components/field-errors'
 import { SaveButton, UploadStatusLine, useUploaderStatusStore } from '~/components/uploader/upload-status'
 import { VariantImage } from '~/components/variant-image'
-import { ALLOWED_IMAGE_TYPES, ALLOWED_TYPES_LABEL } from '~/uploads/image-types'
+import { ACCEPTED_FILE_TYPES, ALLOWED_TYPES_LABEL } from '~/uploads/image-types'
 import { formatBytes, type UploaderSettings } from '~/uploads/limits'
 import { altFieldName, FORM_FIELDS, ProductEditorSchema } from '~/utils/product-schema'
 import type { EditorState } from './__product-editor.server'
@@ -97,7 +97,7 @@ export function ProductEditor({
         name={FORM_FIELDS.images}
         type="file"
         multiple
-        accept={ALLOWED_IMAGE_TYPES.join(',')}
+        accept={ACCEPTED_FILE_TYPES.join(',')}
         aria-invalid={state.imageErrors.length > 0 || undefined}
         aria-describedby={state.imageErrors.length > 0 ? 'images-hint images-error' : 'images-hint'}
       />

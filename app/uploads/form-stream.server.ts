@@ -2,11 +2,13 @@ import { Readable } from 'node:stream'
 import type { ReadableStream as NodeWebStream } from 'node:stream/web'
 import busboy from 'busboy'
 import { recordUpload } from '~/models/upload.server'
-import { sniffImage, type SniffedImage } from './sniff'
+import { readHeifContainer } from './heif-container'
+import { SNIFF_BYTES, type SniffedImage } from './sniff'
+import { sniffProblem, sniffUpload } from './sniff.server'
 import { FORM_FIELDS } from '~/utils/product-schema'
 import { cleanFileName } from '~/utils/text'
 import type { StagedImage } from './staged-image.server'
-import { newStagingKey, ObjectTooLargeError } from '~/utils/storage.server'
+import { deleteObjects, newStagingKey, ObjectTooLargeError, readObjectRange } from '~/utils/storage.server'
 import { drainIterator, streamToS3, STREAM_PART_BYTES } from './stream-to-s3.server'
 import { refExpiry, signUploadRef } from './refs.server'
 import { dimensionsProblem, formatBytes, type UploadLimits } from './limits'
@@ -156,19 +158,28 @@ async function stageFile(
   { adminId, fileName, limits }: { adminId: number; fileName: string; limits: UploadLimits },
 ): Promise<StagedImage> {
   let sniffed: SniffedImage | null = null
+  /** A HEIF whose meta box comes after its image data, past the first part: checked once stored. */
+  let laterHead: Uint8Array | null = null
   const stored = await streamToS3({
     source,
     maxBytes: limits.maxImageBytes,
-    inspect: (head) => {
-      sniffed = sniffImage(head)
-      if (!sniffed) throw new NotAnImageError()
+    inspect: async (head) => {
+      const sniff = await sniffUpload(head)
+      const heif = !sniff.ok && sniff.problem === 'no-size' ? readHeifContainer(head) : null
+      if (heif?.continueAt) {
+        laterHead = head.slice(0, SNIFF_BYTES)
+        return { key: newStagingKey(adminId, heif.type), contentType: heif.type }
+      }
+      if (!sniff.ok) throw new NotAnImageError(sniffProblem(fileName, sniff, ALLOWED_TYPES_LABEL))
+      sniffed = sniff.image
       const tooLarge = dimensionsProblem(fileName, sniffed, limits.maxImagePixels)
       if (tooLarge) throw new DimensionsError(tooLarge)
       return { key: newStagingKey(adminId, sniffed.type), contentType: sniffed.type }
     },
   })
+  if (laterHead) sniffed = await checkStoredHeif(stored, laterHead, fileName, limits)
   const image = sniffed as SniffedImage | null
-  if (!image) throw new NotAnImageError()
+  if (!image) throw new NotAnImageError(`${fileName} is not an image we accept (${ALLOWED_TYPES_LABEL}).`)
   await recordUpload({
     key: stored.key,
     adminId,
@@ -188,10 +199,27 @@ async function stageFile(
   }
 }
 
+/** The size check of a HEIF whose header lies past its first part, read back from storage; refused, it is deleted. */
+async function checkStoredHeif(
+  stored: { key: string; byteSize: number; etag: string },
+  head: Uint8Array,
+  fileName: string,
+  limits: UploadLimits,
+): Promise<SniffedImage> {
+  const sniff = await sniffUpload(head, {
+    byteSize: stored.byteSize,
+    read: (start, length) => readObjectRange(stored.key, start, length, stored.etag),
+  })
+  const problem = sniff.ok
+    ? dimensionsProblem(fileName, sniff.image, limits.maxImagePixels)
+    : sniffProblem(fileName, sniff, ALLOWED_TYPES_LABEL)
+  if (!problem && sniff.ok) return sniff.image
+  await deleteObjects([stored.key]).catch(() => {})
+  throw new DimensionsError(problem!)
+}
+
 function describeFileError(fileName: string, error: unknown, limits: UploadLimits) {
-  if (error instanceof NotAnImageError) {
-    return `${fileName} is not an image we accept (${ALLOWED_TYPES_LABEL}).`
-  }
+  if (error instanceof NotAnImageError) return error.message
   if (error instanceof DimensionsError) return error.message
   if (error instanceof ObjectTooLargeError) {
     return `${fileName} is larger than ${formatBytes(limits.maxImageBytes)}, the limit for one image.`

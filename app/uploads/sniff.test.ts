@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { heifHead } from '../../tests/support/heif'
 import { makeGif, makePng } from '../../tests/support/images'
 import { detectImageType, sniffImage } from './sniff'
 
@@ -21,18 +22,11 @@ function webpVp8x(width: number, height: number) {
 }
 
 function avif(width: number, height: number) {
-  const box = (type: string, body: Buffer) => {
-    const head = Buffer.alloc(8)
-    head.writeUInt32BE(8 + body.length)
-    head.write(type, 4, 'ascii')
-    return Buffer.concat([head, body])
-  }
-  const ftyp = box('ftyp', Buffer.from('avif\0\0\0\0mif1miaf', 'binary'))
-  const ispeBody = Buffer.alloc(12)
-  ispeBody.writeUInt32BE(width, 4)
-  ispeBody.writeUInt32BE(height, 8)
-  const meta = box('meta', Buffer.concat([Buffer.alloc(4), box('iprp', box('ipco', box('ispe', ispeBody)))]))
-  return Buffer.concat([ftyp, meta])
+  return heifHead({
+    brands: ['avif', 'mif1', 'miaf'],
+    items: [{ id: 1, type: 'av01', width, height }],
+    primary: 1,
+  })
 }
 
 describe('detectImageType', () => {
@@ -42,6 +36,38 @@ describe('detectImageType', () => {
     ['image/jpeg', jpeg(10, 20)],
     ['image/webp', webpVp8x(640, 480)],
     ['image/avif', avif(800, 600)],
+    [
+      'image/heic',
+      heifHead({
+        brands: ['heic', 'mif1'],
+        items: [{ id: 1, type: 'hvc1', width: 8, height: 8 }],
+        primary: 1,
+      }),
+    ],
+    [
+      'image/heic',
+      heifHead({
+        brands: ['mif1', 'heic'],
+        items: [{ id: 1, type: 'hvc1', width: 8, height: 8 }],
+        primary: 1,
+      }),
+    ],
+    [
+      'image/heif',
+      heifHead({
+        brands: ['mif1', 'miaf'],
+        items: [{ id: 1, type: 'hvc1', width: 8, height: 8 }],
+        primary: 1,
+      }),
+    ],
+    [
+      'image/avif',
+      heifHead({
+        brands: ['avis', 'msf1'],
+        items: [{ id: 1, type: 'av01', width: 8, height: 8 }],
+        primary: 1,
+      }),
+    ],
   ])('recognises %s by its first bytes', (type, bytes) => {
     expect(detectImageType(bytes)).toBe(type)
   })
@@ -50,7 +76,7 @@ describe('detectImageType', () => {
     ['HTML renamed .png', Buffer.from('<!doctype html><html><body>hi</body></html>')],
     ['SVG', Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>')],
     ['PDF', Buffer.from('%PDF-1.7\n%...')],
-    ['HEIC (not AVIF)', Buffer.concat([Buffer.from([0, 0, 0, 24]), Buffer.from('ftypheic\0\0\0\0mif1heic')])],
+    ['an MP4 video', Buffer.concat([Buffer.from([0, 0, 0, 24]), Buffer.from('ftypisom\0\0\0\0isomavc1')])],
     ['empty file', Buffer.alloc(0)],
     ['a lone JPEG marker', Buffer.from([0xff, 0xd8])],
   ])('refuses %s', (_, bytes) => {
@@ -67,6 +93,28 @@ describe('sniffImage', () => {
     ['AVIF', avif(800, 600), 800, 600],
   ])('reads the dimensions of a %s', (_, bytes, width, height) => {
     expect(sniffImage(bytes)).toMatchObject({ width, height })
+  })
+
+  it('reads a HEIC’s primary image, not the thumbnail listed before it, turned as its irot says', () => {
+    const head = heifHead({
+      brands: ['heic', 'mif1'],
+      items: [
+        { id: 2, type: 'hvc1', width: 320, height: 240 },
+        { id: 1, type: 'grid', width: 4032, height: 3024, rotate: 1 },
+      ],
+      primary: 1,
+    })
+    expect(sniffImage(head)).toEqual({ type: 'image/heic', width: 3024, height: 4032 })
+  })
+
+  it('gives no size for a HEIF whose boxes are cut short', () => {
+    const head = heifHead({
+      brands: ['heic'],
+      items: [{ id: 1, type: 'hvc1', width: 640, height: 480 }],
+      primary: 1,
+    })
+    expect(detectImageType(head.subarray(0, 60))).toBe('image/heic')
+    expect(sniffImage(head.subarray(0, 60))).toBeNull()
   })
 
   it('refuses an image whose header is cut short', () => {

@@ -1,4 +1,5 @@
 import { imageSize } from 'image-size'
+import { readHeifContainer } from './heif-container'
 import type { ImageType } from './image-types'
 
 export interface SniffedImage {
@@ -19,7 +20,7 @@ export function detectImageType(head: Uint8Array): ImageType | null {
   if (startsWith(head, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'image/png'
   if (ascii(head, 0, 6) === 'GIF87a' || ascii(head, 0, 6) === 'GIF89a') return 'image/gif'
   if (ascii(head, 0, 4) === 'RIFF' && ascii(head, 8, 12) === 'WEBP') return 'image/webp'
-  if (ascii(head, 4, 8) === 'ftyp' && isAvifFtyp(head)) return 'image/avif'
+  if (ascii(head, 4, 8) === 'ftyp') return readHeifContainer(head)?.type ?? null
   return null
 }
 
@@ -30,6 +31,12 @@ export function detectImageType(head: Uint8Array): ImageType | null {
 export function sniffImage(head: Uint8Array): SniffedImage | null {
   const type = detectImageType(head)
   if (!type) return null
+  if (type === 'image/avif' || type === 'image/heic' || type === 'image/heif') {
+    // The primary image's own size, turned as the container says (not a thumbnail's or a tile's).
+    const container = readHeifContainer(head)
+    const { width, height } = container ?? {}
+    return width && height ? { type, width, height } : null
+  }
   try {
     const size = imageSize(head)
     const width = size.orientation && size.orientation >= 5 ? size.height : size.width
@@ -41,18 +48,6 @@ export function sniffImage(head: Uint8Array): SniffedImage | null {
   }
 }
 
-function isAvifFtyp(head: Uint8Array) {
-  const boxSize = ((head[0] ?? 0) << 24) | ((head[1] ?? 0) << 16) | ((head[2] ?? 0) << 8) | (head[3] ?? 0)
-  const end = Math.min(boxSize, head.length)
-  if (end < 16) return false
-  // Major brand at 8, minor version at 12, compatible brands from 16 on.
-  for (let offset = 8; offset + 4 <= end; offset += offset === 8 ? 8 : 4) {
-    const brand = ascii(head, offset, offset + 4)
-    if (brand === 'avif' || brand === 'avis') return true
-  }
-  return false
-}
-
 function startsWith(bytes: Uint8Array, magic: number[]) {
   return bytes.length >= magic.length && magic.every((b, i) => bytes[i] === b)
 }
@@ -60,4 +55,32 @@ function startsWith(bytes: Uint8Array, magic: number[]) {
 function ascii(bytes: Uint8Array, start: number, end: number) {
   if (bytes.length < end) return ''
   return String.fromCharCode(...bytes.subarray(start, end))
+}
+
+/** JPEG frame headers: baseline, extended, progressive and lossless, Huffman- or arithmetic-coded. */
+const SOF_MARKERS = new Set([0xc0, 0xc1, 0xc2, 0xc3, 0xc5, 0xc6, 0xc7, 0xc9, 0xca, 0xcb, 0xcd, 0xce, 0xcf])
+
+/**
+ * The sample precision a JPEG's frame header declares: 8 for nearly every JPEG; 12 and 16 exist (medical
+ * and some raw converters' output), which libvips and browsers cannot decode. Null when no frame header
+ * is found in `head`.
+ */
+export function jpegPrecision(head: Uint8Array): number | null {
+  let at = 2
+  while (at + 4 <= head.length) {
+    if (head[at] !== 0xff) return null
+    const marker = head[at + 1]!
+    if (marker === 0xff) {
+      at += 1
+      continue
+    }
+    if (SOF_MARKERS.has(marker)) return at + 4 < head.length ? head[at + 4]! : null
+    if (marker === 0xda || marker === 0xd9) return null
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) {
+      at += 2
+      continue
+    }
+    at += 2 + ((head[at + 2]! << 8) | head[at + 3]!)
+  }
+  return null
 }

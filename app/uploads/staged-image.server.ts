@@ -1,8 +1,9 @@
-import { sniffImage, SNIFF_BYTES } from './sniff'
-import { readObjectStart } from '~/utils/storage.server'
+import { SNIFF_BYTES } from './sniff'
+import { sniffProblem, sniffUpload } from './sniff.server'
+import { ObjectChangedError, readObjectRange, readObjectStart } from '~/utils/storage.server'
 import type { UploadRef } from './refs.server'
 import { dimensionsProblem, formatBytes, type UploadLimits } from './limits'
-import { ALLOWED_TYPES_LABEL, IMAGE_TYPES, type ImageType } from './image-types'
+import { ALLOWED_TYPES_LABEL, type ImageType } from './image-types'
 
 /** A staged object whose bytes the server has checked: it exists, fits the limit and is an image. */
 export interface StagedImage {
@@ -20,7 +21,7 @@ export type StagedCheck = { ok: true; image: StagedImage } | { ok: false; error:
 
 /**
  * The check every image passes before it is attached, whichever way it was uploaded: the object exists,
- * its size is within the limit, and its first bytes are an allowed image of the type it was uploaded as,
+ * its size is within the limit, and its header is an accepted image (whatever type it was uploaded as)
  * with dimensions within the limits. The ETag of what was read is kept, so exactly these bytes are copied.
  */
 export async function checkStagedUpload(
@@ -37,17 +38,23 @@ export async function checkStagedUpload(
   if (info.byteSize > maxBytes) {
     return { ok: false, error: `${name} is larger than ${formatBytes(maxBytes)}, the limit for one image.` }
   }
-  const sniffed = sniffImage(info.head)
-  if (!sniffed) return { ok: false, error: `${name} is not an image we accept (${ALLOWED_TYPES_LABEL}).` }
-  if (sniffed.type !== ref.contentType) {
-    return {
-      ok: false,
-      error: `${name} holds ${IMAGE_TYPES[sniffed.type].label} data but was uploaded as ${IMAGE_TYPES[ref.contentType].label}; give it the right extension and add it again.`,
-    }
+  const etag = info.etag
+  if (!etag) throw new Error(`S3 returned no ETag for ${ref.key}`)
+  let sniff
+  try {
+    sniff = await sniffUpload(info.head, {
+      byteSize: info.byteSize,
+      read: (start, length) => readObjectRange(ref.key, start, length, etag),
+    })
+  } catch (error) {
+    if (!(error instanceof ObjectChangedError)) throw error
+    return { ok: false, error: `${name} changed in storage while it was being checked; please add it again.` }
   }
+  if (!sniff.ok) return { ok: false, error: sniffProblem(name, sniff, ALLOWED_TYPES_LABEL) }
+  // The bytes decide the type, not the name: a PNG saved as .jpg is taken as the PNG it is.
+  const sniffed = sniff.image
   const tooLarge = dimensionsProblem(name, sniffed, maxImagePixels)
   if (tooLarge) return { ok: false, error: tooLarge }
-  if (!info.etag) throw new Error(`S3 returned no ETag for ${ref.key}`)
   return {
     ok: true,
     image: {
@@ -57,7 +64,7 @@ export async function checkStagedUpload(
       byteSize: info.byteSize,
       width: sniffed.width,
       height: sniffed.height,
-      etag: info.etag,
+      etag,
     },
   }
 }

@@ -27,7 +27,9 @@ export interface StreamUploadOptions {
    * Called with the first part (or the whole object if smaller) before anything is sent to S3;
    * returns where the object goes and its type, or throws to refuse it.
    */
-  inspect: (head: Uint8Array) => { key: string; contentType: string }
+  inspect: (
+    head: Uint8Array,
+  ) => Promise<{ key: string; contentType: string }> | { key: string; contentType: string }
   /** Read with next() only: on failure the caller drains the same iterator (see drainIterator). */
   source: AsyncIterator<Uint8Array>
   maxBytes: number
@@ -51,7 +53,7 @@ export async function streamToS3(
 
   const first = await parts.next()
   const head = first.done ? new Uint8Array(0) : first.value
-  const { key, contentType } = options.inspect(head)
+  const { key, contentType } = await options.inspect(head)
   const second = first.done ? first : await parts.next()
   if (second.done) {
     const { ETag } = await s3.send(

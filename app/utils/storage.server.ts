@@ -151,6 +151,30 @@ export async function readObjectStart(
 }
 
 /**
+ * `length` bytes of an object from `start`, only while it is still the object with `ifMatch` as its
+ * ETag (ObjectChangedError otherwise): for headers that lie past the first bytes (a HEIF whose meta box
+ * follows its image data).
+ */
+export async function readObjectRange(key: string, start: number, length: number, ifMatch: string) {
+  try {
+    const result = await getS3().send(
+      new GetObjectCommand({
+        Bucket: getEnv().S3_BUCKET,
+        Key: key,
+        Range: `bytes=${start}-${start + length - 1}`,
+        IfMatch: ifMatch,
+      }),
+    )
+    return result.Body ? await result.Body.transformToByteArray() : new Uint8Array(0)
+  } catch (error) {
+    if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 412) {
+      throw new ObjectChangedError(key)
+    }
+    throw error
+  }
+}
+
+/**
  * Server-side copy inside the bucket (the bytes never pass through this process), only if the source is
  * still the object whose ETag was checked, else ObjectChangedError. The copy gets the type the server
  * sniffed and none of the metadata the uploader chose.

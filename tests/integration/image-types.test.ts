@@ -13,6 +13,6 @@ describe('the table of image types (app/uploads/image-types.ts)', () => {
   })
 
   it('names the types in messages', () => {
-    expect(ALLOWED_TYPES_LABEL).toBe('JPEG, PNG, WebP, GIF or AVIF')
+    expect(ALLOWED_TYPES_LABEL).toBe('JPEG, PNG, WebP, GIF, AVIF, HEIC or HEIF')
   })
 })

@@ -84,7 +84,7 @@ describe('the product form without JavaScript', () => {
       ]),
     )
     expect(result.errors.images).toEqual([
-      'evil.png is not an image we accept (JPEG, PNG, WebP, GIF or AVIF).',
+      'evil.png is not an image we accept (JPEG, PNG, WebP, GIF, AVIF, HEIC or HEIF).',
     ])
     expect(result.staged.map((i) => i.fileName)).toEqual(['good.png'])
     expect(await productCount(name)).toBe(0)

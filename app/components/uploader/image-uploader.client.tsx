@@ -110,7 +110,9 @@ function useImageUppy(
   const initial = useRef(settings)
   useEffect(() => {
     const instance = createImageUppy(initial.current, () => kept.current)
-    const detachThumbnails = container.current ? attachThumbnails(instance, container.current) : () => {}
+    const detachThumbnails = container.current
+      ? attachThumbnails(instance, container.current, (meta) => meta.uploadRef)
+      : () => {}
     setUppy(instance)
     return () => {
       detachThumbnails()

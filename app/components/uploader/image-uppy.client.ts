@@ -1,7 +1,7 @@
 import AwsS3, { type AwsBody } from '@uppy/aws-s3'
 import Uppy, { type Meta, type UppyFile } from '@uppy/core'
 import { partSizeFor, type UploaderSettings } from '~/uploads/limits'
-import { ALLOWED_IMAGE_TYPES } from '~/uploads/image-types'
+import { ACCEPTED_FILE_TYPES, ALLOWED_IMAGE_TYPES, imageTypeForFileName } from '~/uploads/image-types'
 import { EarlyChecks } from './early-checks.client'
 import { SigningError, UploadSigner } from './signer.client'
 
@@ -75,14 +75,21 @@ export function createImageUppy(s: UploaderSettings, keptCount: () => number): I
     autoProceed: true,
     restrictions: restrictionsFor(s, keptCount()),
     // Uppy reads a maxNumberOfFiles of 0 as "no limit", so a form that is already full refuses here.
-    onBeforeFileAdded: () => {
-      if (keptCount() < s.maxImagesPerProduct) return true
-      instance.info(
-        `A product has at most ${s.maxImagesPerProduct} images; remove one to add another.`,
-        'error',
-        5000,
-      )
-      return false
+    onBeforeFileAdded: (file) => {
+      if (keptCount() >= s.maxImagesPerProduct) {
+        instance.info(
+          `A product has at most ${s.maxImagesPerProduct} images; remove one to add another.`,
+          'error',
+          5000,
+        )
+        return false
+      }
+      // Browsers hand over .heic, .heif and .avifs files with no type or a generic one; their extension
+      // says it, and the server checks the bytes anyway.
+      const named = (ALLOWED_IMAGE_TYPES as string[]).includes(file.type)
+        ? null
+        : imageTypeForFileName(file.name ?? '')
+      return named ? { ...file, type: named } : true
     },
   })
   instance.use(AwsS3<ImageMeta, AwsBody>, {
@@ -157,7 +164,7 @@ export function restrictionsFor(settings: UploaderSettings, keptCount: number) {
   return {
     maxFileSize: settings.maxImageBytes,
     maxNumberOfFiles: Math.max(0, settings.maxImagesPerProduct - keptCount),
-    allowedFileTypes: [...ALLOWED_IMAGE_TYPES],
+    allowedFileTypes: ACCEPTED_FILE_TYPES,
   }
 }
 

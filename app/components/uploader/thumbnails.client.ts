@@ -6,17 +6,22 @@ const THUMBNAIL_WIDTH = 240
 const MAX_SOURCE_BYTES = 32 * 1024 * 1024
 /** Previews reach Uppy together, at most this often: each state change re-renders the whole Dashboard. */
 const FLUSH_MS = 200
+/** How long the page waits for the server's thumbnail of a file it cannot decode (a HEIC outside Safari). */
+const SERVER_PREVIEW_MS = 5 * 60_000
+const SERVER_PREVIEW_ENDPOINT = '/uploads/preview'
 
 /**
  * Thumbnails for the Dashboard, made only for the files whose rows are in view in its list (more as the
  * admin scrolls it), one at a time, in a Web Worker: the page's main thread only hands over the file and
  * shows the result. Uppy's own generator loads each file whole as an
- * <img> and scales it on the main thread, for every file dropped. `root` holds the Dashboard. Returns a
- * cleanup function.
+ * <img> and scales it on the main thread, for every file dropped. A file the browser cannot decode (a
+ * HEIC outside Safari) shows the server's smallest variant instead, once its upload is finished and
+ * checked (`refOf` gives its reference). `root` holds the Dashboard. Returns a cleanup function.
  */
 export function attachThumbnails<M extends Meta, B extends Body>(
   uppy: Uppy<M, B>,
   root: HTMLElement,
+  refOf: (meta: M) => string | undefined = () => undefined,
 ): () => void {
   if (typeof Worker === 'undefined' || typeof OffscreenCanvas === 'undefined') return () => {}
   const worker = new Worker(new URL('./thumbnails.worker.ts', import.meta.url), { type: 'module' })
@@ -57,9 +62,53 @@ export function attachThumbnails<M extends Meta, B extends Body>(
       urls.set(data.id, url)
       ready.set(data.id, url)
       flushTimer ??= setTimeout(flush, FLUSH_MS)
+    } else if (uppy.getFile(data.id)) {
+      fromServer.add(data.id)
+      askServer(data.id)
     }
     next()
   }
+
+  // Files whose thumbnail the server makes: asked for once uploaded, again as Retry-After says, until
+  // the variant exists, processing failed, or SERVER_PREVIEW_MS passed.
+  const fromServer = new Set<string>()
+  const polls = new Map<string, ReturnType<typeof setTimeout>>()
+  const asking = new Set<string>()
+  const askServer = (id: string, since = Date.now()) => {
+    const file = uppy.getFile(id)
+    const ref = file && refOf(file.meta)
+    if (!file || !ref || !file.progress.uploadComplete || polls.has(id) || asking.has(id)) return
+    const again = (seconds: number) => {
+      if (Date.now() - since > SERVER_PREVIEW_MS) return
+      polls.set(
+        id,
+        setTimeout(() => {
+          polls.delete(id)
+          askServer(id, since)
+        }, seconds * 1000),
+      )
+    }
+    asking.add(id)
+    fetch(`${SERVER_PREVIEW_ENDPOINT}?ref=${encodeURIComponent(ref)}`, { credentials: 'same-origin' })
+      .then(async (response) => {
+        asking.delete(id)
+        const answer = (await response.json().catch(() => ({}))) as { status?: string; url?: string }
+        if (answer.status === 'ready' && answer.url && uppy.getFile(id)) {
+          ready.set(id, answer.url)
+          flushTimer ??= setTimeout(flush, FLUSH_MS)
+        } else if (answer.status === 'pending' || response.status >= 500) {
+          again(Math.min(10, Math.max(1, Number(response.headers.get('Retry-After')) || 2)))
+        }
+      })
+      .catch(() => {
+        asking.delete(id)
+        again(5)
+      })
+  }
+  const onUploaded = (file: { id: string } | undefined) => {
+    if (file && fromServer.has(file.id)) askServer(file.id)
+  }
+  uppy.on('upload-success', onUploaded)
 
   // A row in the Dashboard's list box (scrolled into it) asks for its file's thumbnail. The list is
   // made when the first file is added; the Dashboard adds and removes rows as it scrolls, and each new
@@ -102,10 +151,15 @@ export function attachThumbnails<M extends Meta, B extends Body>(
     if (url) URL.revokeObjectURL(url)
     urls.delete(file.id)
     asked.delete(file.id)
+    fromServer.delete(file.id)
+    clearTimeout(polls.get(file.id))
+    polls.delete(file.id)
   }
   uppy.on('file-removed', onRemoved)
   return () => {
     clearTimeout(flushTimer)
+    for (const timer of polls.values()) clearTimeout(timer)
+    uppy.off('upload-success', onUploaded)
     rows.disconnect()
     visible?.disconnect()
     worker.terminate()
