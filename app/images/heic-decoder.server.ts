@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
 import { crc32, deflateSync } from 'node:zlib'
 import sharp, { type Sharp } from 'sharp'
@@ -22,32 +24,49 @@ const WORKER_URL = new URL('./heic-decoder.worker.ts', import.meta.url)
 const PRIMARIES_SRGB = [1, 2, 5, 6]
 const PRIMARIES_DISPLAY_P3 = 12
 
+let compiled: Promise<WebAssembly.Module> | undefined
+
+/** libheif's WebAssembly, compiled once per process and handed to each decoding thread. */
+function libheifModule() {
+  const require = createRequire(import.meta.url)
+  compiled ??= readFile(require.resolve('libheif-js/libheif-wasm/libheif.wasm')).then((bytes) =>
+    WebAssembly.compile(bytes),
+  )
+  return compiled
+}
+
 /**
  * Decodes a HEIC's primary image (its container's rotation, mirror and crop applied once, by libheif)
  * in a worker thread of its own, which is stopped after `timeoutMs`. Refuses before decoding an image
- * whose size exceeds `maxPixels`. Returns a sharp pipeline on the decoded pixels that carries the
- * image's colour profile, so that the usual conversion to sRGB applies (Display P3 included).
+ * whose size exceeds `maxPixels`. Returns a sharp pipeline on the decoded pixels, scaled down to
+ * `maxWidth` when wider, that carries the image's colour profile, so that the usual conversion to sRGB
+ * applies (Display P3 included); `width` and `height` are the image's own.
  */
 export async function decodeHeic(
   input: Uint8Array,
-  { maxPixels, timeoutMs }: { maxPixels: number; timeoutMs: number },
+  { maxPixels, timeoutMs, maxWidth = Infinity }: { maxPixels: number; timeoutMs: number; maxWidth?: number },
 ): Promise<{ image: Sharp; width: number; height: number; hasAlpha: boolean }> {
-  const answer = await runWorker({ input, maxPixels }, timeoutMs)
+  const answer = await runWorker({ input, maxPixels, module: await libheifModule() }, timeoutMs)
   if (!answer.ok) throw new HeicDecodeError(answer.reason, answer.detail)
   const { width, height, channels, data } = answer
-  const raw = { width, height, channels }
   const icc = answer.icc ?? (answer.primaries === PRIMARIES_DISPLAY_P3 ? await displayP3Profile() : null)
   if (answer.primaries !== null && !PRIMARIES_SRGB.includes(answer.primaries) && !icc) {
     console.warn(`[images] HEIC with colour primaries ${answer.primaries}: shown as sRGB`)
   }
-  const pixels = Buffer.from(data.buffer, data.byteOffset, data.byteLength)
-  const image = icc
-    ? // sharp converts an input's own ICC profile to sRGB, but raw pixels cannot carry one: a PNG
-      // stored without compression can, and costs one pass over the pixels.
-      sharp(withIccProfile(await sharp(pixels, { raw }).png({ compressionLevel: 0 }).toBuffer(), icc), {
-        limitInputPixels: maxPixels,
-      })
-    : sharp(pixels, { raw })
+  let image = sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), {
+    raw: { width, height, channels },
+  })
+  if (icc) {
+    // sharp converts an input's own ICC profile to sRGB, but raw pixels cannot carry one: a PNG stored
+    // without compression can. Scaled down first (a per-pixel conversion commutes with it), that costs
+    // a pass over a 2048 px image rather than over the whole photo.
+    const small = await image
+      .resize({ width: Math.min(width, maxWidth), withoutEnlargement: true })
+      .raw()
+      .toBuffer({ resolveWithObject: true })
+    const png = await sharp(small.data, { raw: small.info }).png({ compressionLevel: 0 }).toBuffer()
+    image = sharp(withIccProfile(png, icc), { limitInputPixels: maxPixels })
+  }
   return { image, width, height, hasAlpha: channels === 4 }
 }
 

@@ -2,13 +2,14 @@
 // A thread of its own, so that a pathological file can be stopped (WebAssembly cannot be interrupted
 // on the thread that runs it) and its memory goes back when the thread ends. Node runs this file
 // itself (type stripping): no loader, no path aliases, only erasable TypeScript.
-import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { parentPort, workerData } from 'node:worker_threads'
 
 export interface DecodeRequest {
   input: Uint8Array
   maxPixels: number
+  /** libheif compiled once by the parent: each worker only instantiates it. */
+  module: WebAssembly.Module
 }
 
 export type DecodeAnswer =
@@ -35,10 +36,17 @@ const require = createRequire(import.meta.url)
 const PROFILE_NCLX = 0x6e636c78
 const PROFILE_ICC = [0x70726f66, 0x72494343] // 'prof', 'rICC'
 
-async function decode({ input, maxPixels }: DecodeRequest): Promise<DecodeAnswer> {
+async function decode({ input, maxPixels, module }: DecodeRequest): Promise<DecodeAnswer> {
   const factory = require('libheif-js/libheif-wasm/libheif.js')
-  const wasmBinary = readFileSync(require.resolve('libheif-js/libheif-wasm/libheif.wasm'))
-  const lib = await factory({ wasmBinary, print: () => {}, printErr: () => {} })
+  const lib = await factory({
+    // This build instantiates synchronously and takes the exports this returns.
+    instantiateWasm: (
+      imports: WebAssembly.Imports,
+      receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => unknown,
+    ) => receive(new WebAssembly.Instance(module, imports), module),
+    print: () => {},
+    printErr: () => {},
+  })
   const context = lib.heif_context_alloc()
   const read = lib.heif_context_read_from_memory(context, input)
   if (read.code.value !== 0) return { ok: false, reason: 'damaged', detail: `read: ${read.message}` }

@@ -4,7 +4,13 @@ import { errorMessage } from '~/utils/errors'
 import { isHeifTruncated, readHeifContainer } from '~/uploads/heif-container'
 import { detectImageType } from '~/uploads/sniff'
 import { decodeHeic, HeicDecodeError } from './heic-decoder.server'
-import { VARIANT_FORMATS, VARIANT_QUALITY, variantWidths, type VariantFormat } from './variants'
+import {
+  VARIANT_FORMATS,
+  VARIANT_QUALITY,
+  VARIANT_WIDTHS,
+  variantWidths,
+  type VariantFormat,
+} from './variants'
 
 // libvips' operation cache keeps decoded images around for reuse; each original is processed once.
 sharp.cache(false)
@@ -73,7 +79,11 @@ async function process(original: Uint8Array, maxPixels: number): Promise<Process
   let width: number
   let animated = false
   if (decodesWithLibheif(input)) {
-    const heic = await decodeHeic(input, { maxPixels, timeoutMs: TIMEOUT_SECONDS * 1000 })
+    const heic = await decodeHeic(input, {
+      maxPixels,
+      timeoutMs: TIMEOUT_SECONDS * 1000,
+      maxWidth: VARIANT_WIDTHS.at(-1),
+    })
     decoded = heic.image
     width = heic.width
   } else {

@@ -16,7 +16,7 @@ export const IMAGE_TYPES = {
     extension: 'png',
     extensions: ['.png', '.apng'],
     label: 'PNG',
-    notes: '8 and 16 bits, palette, transparency, APNG animation',
+    notes: '8 and 16 bits, palette, greyscale, transparency; APNG shows its first frame',
   },
   'image/webp': {
     extension: 'webp',
@@ -29,7 +29,7 @@ export const IMAGE_TYPES = {
     extension: 'avif',
     extensions: ['.avif', '.avifs'],
     label: 'AVIF',
-    notes: '8/10/12-bit, HDR, grids, alpha, rotation, sequences (.avifs)',
+    notes: '8/10/12-bit, HDR, grids, alpha, rotation; an animated one shows its still image',
   },
   'image/heic': {
     extension: 'heic',
@@ -86,3 +86,14 @@ export const UUID_PATTERN = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-
 
 /** Any accepted image's extension, as a pattern group. */
 export const EXTENSION_PATTERN = `(${ALLOWED_IMAGE_TYPES.map((type) => IMAGE_TYPES[type].extension).join('|')})`
+
+/** The README's table of supported formats, as this table has them (a test compares the two). */
+export function formatsTable(): string {
+  const rows = ALLOWED_IMAGE_TYPES.map(
+    (type) =>
+      `| ${IMAGE_TYPES[type].label} | \`${type}\` | ${IMAGE_TYPES[type].extensions.join(' ')} | ${IMAGE_TYPES[type].notes} |`,
+  )
+  return ['| format | type | extensions | what is accepted |', '| --- | --- | --- | --- |', ...rows].join(
+    '\n',
+  )
+}

@@ -1,10 +1,11 @@
 /**
  * npm run bench: runs every benchmark against fresh local services and prints one table.
  * Medians of several runs; the goals are the product's targets, not test assertions.
- *   npm run bench -- form browser signing listing images presign streaming thumbnails     (a subset, by name)
+ *   npm run bench -- form browser signing listing images heic presign streaming thumbnails     (a subset, by name)
  */
 import { benchBrowserBatch } from './browser-batch'
 import { benchFormUpload } from './form-upload'
+import { benchHeic } from './heic'
 import { benchImages } from './images'
 import { benchListing } from './listing'
 import { benchPresign } from './presign'
@@ -23,6 +24,7 @@ const benches = {
   signing: benchSigning,
   listing: benchListing,
   images: benchImages,
+  heic: benchHeic,
   presign: benchPresign,
   streaming: benchStreaming,
   thumbnails: benchThumbnails,

@@ -1,6 +1,10 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3'
 import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { action as checkUpload } from '~/routes/uploads.check'
+import { loader as previewUpload } from '~/routes/uploads.preview'
+import { Logger, runOnce } from 'graphile-worker'
+import { TASK } from '~/jobs/queue.server'
+import { taskList } from '~/jobs/worker.server'
 import { loader as downloadOriginal } from '~/routes/products.$productId_.images.$imageId.original'
 import type { Admin } from '~/models/admin.server'
 import { getProduct } from '~/models/product.server'
@@ -47,6 +51,54 @@ async function answer(work: Promise<Response>) {
     throw thrown
   })
 }
+
+describe('GET /uploads/preview', () => {
+  const preview = (ref: string, as: Admin | null = admin) =>
+    (async () =>
+      answer(
+        previewUpload({
+          request: new Request(`http://localhost/uploads/preview?ref=${encodeURIComponent(ref)}`, {
+            headers: as ? { Cookie: await sessionCookie(as) } : {},
+          }),
+          params: {},
+          context: {},
+        }),
+      ))()
+
+  it('gives the server’s smallest variant of at least 240 px once made, pending before, and nothing to others', async () => {
+    const { ref, fields } = await stage(await makePhoto(1200, 900), 'phone.jpg')
+    const pending = await preview(ref)
+    expect(pending.status).toBe(200)
+    expect(pending.headers.get('Retry-After')).toBe('1')
+    expect(await pending.json()).toEqual({ status: 'pending' })
+
+    const checked = await checkStagedUpload({ ...fields, expiresAt: refExpiry() }, getUploadLimits())
+    expect(checked.ok).toBe(true)
+    const cookie = await sessionCookie(admin)
+    await checkUpload({
+      request: new Request('http://localhost/uploads/check', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Origin: 'http://localhost', Cookie: cookie },
+        body: JSON.stringify({ refs: [ref] }),
+      }),
+      params: {},
+      context: {},
+    })
+    await runOnce({
+      connectionString: getEnv().DATABASE_URL,
+      taskList: { [TASK.processImage]: taskList[TASK.processImage]! },
+      logger: new Logger(() => () => {}),
+    })
+    const ready = (await (await preview(ref)).json()) as { status: string; url: string }
+    expect(ready.status).toBe('ready')
+    expect(new URL(ready.url).pathname).toMatch(/\/variants\/.+\/256\.webp$/)
+    const image = await fetch(ready.url)
+    expect(image.headers.get('content-type')).toBe('image/webp')
+
+    expect((await preview(ref, other)).status).toBe(403)
+    expect((await preview(ref, null)).status).toBe(401)
+  })
+})
 
 describe('POST /uploads/check', () => {
   const call = (body: unknown, headers: Record<string, string> = {}) =>
