@@ -108,7 +108,7 @@ test('a file that is not an image is refused by name', async ({ page }) => {
   await page.getByRole('button', { name: 'Create product' }).click()
 
   await expect(page.getByRole('alert')).toContainText(
-    /notes\.png is not an image we accept \(JPEG, PNG, WebP, GIF or AVIF\)/,
+    /notes\.png is not an image we accept \(JPEG, PNG, WebP, GIF, AVIF, HEIC or HEIF\)/,
   )
   await expect(page.getByLabel('Images')).toHaveAccessibleDescription(/notes\.png is not an image/)
   await expect(page.getByLabel('Name')).toHaveValue(name)

@@ -264,7 +264,7 @@ test('an HTML file renamed .png uploads but is refused at submit, by name', asyn
   await fillFields(page, name)
   await submit(page).click()
   await expect(page.getByRole('alert')).toContainText(
-    'page.png is not an image we accept (JPEG, PNG, WebP, GIF or AVIF).',
+    'page.png is not an image we accept (JPEG, PNG, WebP, GIF, AVIF, HEIC or HEIF).',
   )
   // The good image is kept (as an uploaded preview) and the values stay.
   await expect(page.getByRole('img', { name: 'Uploaded image 1: real.png' })).toBeVisible()
