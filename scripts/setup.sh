@@ -13,15 +13,26 @@ fi
 
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-# chromium for the browser tests; ceph for the local S3 engine (a Ceph RADOS Gateway).
+# The browser tests' engines: chromium (Playwright), firefox-esr, and webkit2gtk-driver (WebKitGTK's
+# WebDriver and MiniBrowser) with xvfb for its display; ceph for the local S3 engine (a Ceph RADOS Gateway).
 missing=()
-for pkg in chromium radosgw ceph-mon ceph-osd ceph-common; do
+for pkg in chromium firefox-esr webkit2gtk-driver xvfb radosgw ceph-mon ceph-osd ceph-common; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
-  echo "Installing Debian packages: ${missing[*]}"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  # Ubuntu has no firefox-esr (its Firefox is a snap): install the rest and say how to use another.
+  if ! apt-cache policy firefox-esr 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+    kept=()
+    for pkg in "${missing[@]}"; do [ "$pkg" = firefox-esr ] || kept+=("$pkg"); done
+    [ "${#kept[@]}" -eq "${#missing[@]}" ] ||
+      echo "firefox-esr is not in this system's package lists: set FIREFOX_PATH to a Firefox for npm run test:browsers." >&2
+    missing=("${kept[@]}")
+  fi
+  if [ "${#missing[@]}" -gt 0 ]; then
+    echo "Installing Debian packages: ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
 fi
 
 # npm ci: exactly the lockfile (complete for every platform), never a changed tracked file.

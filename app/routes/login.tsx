@@ -7,11 +7,11 @@ import {
 } from '@remix-run/node'
 import { getFormProps, getInputProps, useForm } from '@conform-to/react'
 import { getZodConstraint, parseWithZod } from '@conform-to/zod/v4'
-import { Form, useActionData, useNavigation, useSearchParams } from '@remix-run/react'
+import { Form, useActionData, useLoaderData, useNavigation, useSearchParams } from '@remix-run/react'
 import { FieldErrors } from '~/components/field-errors'
 import { z } from 'zod'
 import { verifyLogin } from '~/models/admin.server'
-import { getOptionalAdmin, requireSameOrigin, safeRedirect, signIn } from '~/utils/auth.server'
+import { cookieProblem, getOptionalAdmin, requireSameOrigin, safeRedirect, signIn } from '~/utils/auth.server'
 import { loginWaitSeconds, recordLoginFailure, recordLoginSuccess } from '~/utils/login-throttle.server'
 import { PasswordHashingBusyError } from '~/utils/password.server'
 import { hasControlCharacters } from '~/utils/text'
@@ -25,7 +25,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
   if (await getOptionalAdmin(request)) {
     throw redirect(safeRedirect(new URL(request.url).searchParams.get('redirectTo')))
   }
-  return null
+  return { cookieProblem: await cookieProblem(request) }
 }
 
 const waitMessage = (seconds: number) =>
@@ -79,6 +79,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 
 export default function Login() {
   const lastResult = useActionData<typeof action>()
+  const { cookieProblem } = useLoaderData<typeof loader>()
   const [params] = useSearchParams()
   const submitting = useNavigation().state === 'submitting'
   const [form, fields] = useForm({
@@ -97,6 +98,10 @@ export default function Login() {
         {form.errors?.length ? (
           <p id={form.errorId} className="errors" role="alert">
             {form.errors.join(' ')}
+          </p>
+        ) : cookieProblem ? (
+          <p className="errors" role="alert">
+            {cookieProblem}
           </p>
         ) : null}
         <input type="hidden" name="redirectTo" value={params.get('redirectTo') ?? '/products'} />

@@ -62,7 +62,37 @@ export async function signIn({
   const session = await storage.getSession()
   session.set('adminId', admin.id)
   session.set('email', admin.email)
-  return redirect(redirectTo, { headers: { 'Set-Cookie': await storage.commitSession(session) } })
+  // Back through /login, whose loader sends a browser that returned the cookie on to redirectTo and
+  // tells one that did not why it is still signed out (cookieProblem), instead of the bare form again.
+  const check = `/login?${new URLSearchParams({ redirectTo, [COOKIE_CHECK_PARAM]: String(Date.now()) })}`
+  return redirect(check, { headers: { 'Set-Cookie': await storage.commitSession(session) } })
+}
+
+/** Marks the request that follows a sign-in, with its time, so /login sees whether the cookie came back. */
+const COOKIE_CHECK_PARAM = 'cookie-check'
+/** A check older than this is a reload or a bookmark, not a sign-in's redirect: the plain form answers. */
+const COOKIE_CHECK_MS = 60_000
+
+/**
+ * On the request right after a sign-in (the redirect signIn answers, within a minute), a message for an
+ * admin whose browser did not send the new session cookie back: it blocks cookies, or the page's address
+ * is not APP_ORIGIN's (a Secure cookie over http). Null on any other request, or when a session cookie
+ * came back (then it was revoked since, and the plain form is the right answer).
+ */
+export async function cookieProblem(request: Request): Promise<string | null> {
+  const issued = Number(new URL(request.url).searchParams.get(COOKIE_CHECK_PARAM))
+  if (!(Date.now() - issued < COOKIE_CHECK_MS)) return null
+  // A cookie that parses (signed with our secret) has an id, even when its session is gone.
+  if ((await getSession(request)).id) return null
+  const appOrigin = getEnv().APP_ORIGIN
+  console.warn(
+    `[auth] signed in, but the browser sent no session cookie back to ${new URL(request.url).origin} ` +
+      `(APP_ORIGIN ${appOrigin}; ${JSON.stringify(request.headers.get('User-Agent') ?? '')})`,
+  )
+  return (
+    'You signed in, but your browser did not keep the session cookie, so you are still signed out. ' +
+    `Allow cookies for this site, open it at ${appOrigin} (the address it is set up for), and sign in again.`
+  )
 }
 
 /** Ends this session on the server (its row goes), so a copy of the cookie stops working too. */

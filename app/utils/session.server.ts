@@ -17,6 +17,17 @@ const tokenHash = (token: string) => createHash('sha256').update(token).digest('
 
 let storage: ReturnType<typeof createAdminSessionStorage> | undefined
 
+/**
+ * The session cookie's name and Secure flag, from the scheme of APP_ORIGIN (the address admins use), in
+ * production and development alike. Over https it is `__Host-session`: the browser refuses it unless it
+ * is Secure, host-only and on path /. Over http (localhost) it is `__session` without Secure, because
+ * WebKit (Safari) never stores a Secure cookie that came over http, localhost included.
+ */
+export function sessionCookieFor(appOrigin: string): { name: string; secure: boolean } {
+  const secure = new URL(appOrigin).protocol === 'https:'
+  return { name: secure ? '__Host-session' : '__session', secure }
+}
+
 /** How long a session read may wait for the database before the outage fallback answers. */
 const READ_DEADLINE_MS = 3_000
 /**
@@ -52,14 +63,13 @@ async function readSession(id: string): Promise<SessionData | null> {
  */
 function createAdminSessionStorage() {
   const env = getEnv()
-  const production = env.NODE_ENV === 'production'
+  const { name, secure } = sessionCookieFor(env.APP_ORIGIN)
   return createSessionStorage<SessionData, FlashData>({
     cookie: {
-      // __Host-: the browser refuses it unless Secure, host-only and on path /.
-      name: production ? '__Host-session' : '__session',
+      name,
       httpOnly: true,
       sameSite: 'lax',
-      secure: production,
+      secure,
       path: '/',
       maxAge: SESSION_MAX_AGE_SECONDS,
       secrets: [env.SESSION_SECRET, ...(env.SESSION_SECRET_PREVIOUS ? [env.SESSION_SECRET_PREVIOUS] : [])],

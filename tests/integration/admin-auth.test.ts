@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { addAdmin, ensureAdmin, listAdmins, removeAdmin, setAdminPassword } from '~/models/admin.server'
-import { action as login } from '~/routes/login'
+import { action as login, loader as loginPage } from '~/routes/login'
+import type * as LoginRouteModule from '~/routes/login'
 import { action as logout } from '~/routes/logout'
 import { getOptionalAdmin } from '~/utils/auth.server'
 import { getSql } from '~/utils/db.server'
@@ -38,7 +39,12 @@ async function signIn(
     context: { clientAddress: address },
   })
   if (!('init' in result)) {
-    return { status: result.status, cookie: result.headers.get('Set-Cookie')!.split(';')[0]!, error: null }
+    return {
+      status: result.status,
+      cookie: result.headers.get('Set-Cookie')!.split(';')[0]!,
+      location: result.headers.get('Location'),
+      error: null,
+    }
   }
   const init = result.init!
   return {
@@ -169,6 +175,170 @@ describe('sessions live on the server', () => {
     const rows = await getSql()<{ id: string }[]>`select id from admin_sessions where admin_id = ${admin.id}`
     expect(rows).toHaveLength(1)
     expect(token).not.toContain(rows[0]!.id)
+  })
+})
+
+/** The attributes of a Set-Cookie header, lower-cased, e.g. { httponly: '', samesite: 'lax', path: '/' }. */
+function cookieAttributes(setCookie: string) {
+  const [pair, ...attributes] = setCookie.split(/;\s*/)
+  const name = pair!.slice(0, pair!.indexOf('='))
+  const flags = Object.fromEntries(
+    attributes.map((a) => {
+      const [key, value = ''] = a.split('=')
+      return [key!.toLowerCase(), value.toLowerCase()]
+    }),
+  )
+  return { name, flags }
+}
+
+type LoginRoute = typeof LoginRouteModule
+
+/** The sign-in route of a server whose APP_ORIGIN is `appOrigin` (fresh modules: settings are read once). */
+async function withAppOrigin<T>(appOrigin: string, run: (route: LoginRoute) => Promise<T>) {
+  const original = process.env.APP_ORIGIN
+  process.env.APP_ORIGIN = appOrigin
+  vi.resetModules()
+  try {
+    return await run(await import('~/routes/login'))
+  } finally {
+    process.env.APP_ORIGIN = original
+    vi.resetModules()
+  }
+}
+
+/** What /login answers the browser that follows sign-in's redirect to `location` with `cookie` (or none). */
+async function followSignIn(location: string, cookie: string | null, route = loginPage) {
+  const url = new URL(location, getEnv().APP_ORIGIN)
+  try {
+    const page = await route({
+      request: new Request(url, { headers: cookie ? { Cookie: cookie } : {} }),
+      params: {},
+      context: {},
+    })
+    return { redirect: null, cookieProblem: page.cookieProblem }
+  } catch (thrown) {
+    if (!(thrown instanceof Response)) throw thrown
+    return { redirect: thrown.headers.get('Location'), cookieProblem: null }
+  }
+}
+
+describe('the session cookie follows the scheme of APP_ORIGIN', () => {
+  it('over http (localhost) it is __session, httpOnly and SameSite=Lax, and not Secure, which WebKit would drop', async () => {
+    expect(getEnv().APP_ORIGIN).toMatch(/^http:\/\/localhost:/)
+    const admin = await newAdmin('http-cookie')
+    const origin = getEnv().APP_ORIGIN
+    const response = (await login({
+      request: new Request(`${origin}/login`, {
+        method: 'POST',
+        headers: { Origin: origin, 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ email: admin.email, password: PASSWORD }),
+      }),
+      params: {},
+      context: { clientAddress: '10.8.8.8' },
+    })) as Response
+    const { name, flags } = cookieAttributes(response.headers.get('Set-Cookie')!)
+    expect(name).toBe('__session')
+    expect(flags).toMatchObject({ httponly: '', samesite: 'lax', path: '/' })
+    expect(flags).not.toHaveProperty('secure')
+    expect(flags).not.toHaveProperty('domain')
+  })
+
+  it('over https it is __Host-session: Secure, httpOnly, SameSite=Lax, on path / and host-only', async () => {
+    const admin = await newAdmin('https-cookie')
+    const origin = 'https://admin.shop.example'
+    const setCookie = await withAppOrigin(origin, async (route) => {
+      const response = (await route.action({
+        request: new Request(`${origin}/login`, {
+          method: 'POST',
+          headers: { Origin: origin, 'Content-Type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ email: admin.email, password: PASSWORD }),
+        }),
+        params: {},
+        context: { clientAddress: '10.8.8.9' },
+      })) as Response
+      expect(response.status).toBe(302)
+      return response.headers.get('Set-Cookie')!
+    })
+    const { name, flags } = cookieAttributes(setCookie)
+    expect(name).toBe('__Host-session')
+    expect(flags).toMatchObject({ secure: '', httponly: '', samesite: 'lax', path: '/' })
+    expect(flags).not.toHaveProperty('domain')
+  })
+})
+
+describe('sign-in checks that the session cookie came back', () => {
+  it('a browser that sends the new cookie back goes on to redirectTo', async () => {
+    const admin = await newAdmin('cookie-kept')
+    const { cookie, location } = await signIn(admin.email, PASSWORD)
+    expect(await followSignIn(location!, cookie)).toEqual({ redirect: '/products', cookieProblem: null })
+  })
+
+  it('keeps redirectTo through the check, and still refuses one that leaves the app', async () => {
+    const admin = await newAdmin('cookie-redirect')
+    const origin = getEnv().APP_ORIGIN
+    const signInTo = async (redirectTo: string) => {
+      const response = (await login({
+        request: new Request(`${origin}/login`, {
+          method: 'POST',
+          headers: { Origin: origin, 'Content-Type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ email: admin.email, password: PASSWORD, redirectTo }),
+        }),
+        params: {},
+        context: { clientAddress: '10.7.7.7' },
+      })) as Response
+      const cookie = response.headers.get('Set-Cookie')!.split(';')[0]!
+      return (await followSignIn(response.headers.get('Location')!, cookie)).redirect
+    }
+    expect(await signInTo('/products/new?from=list')).toBe('/products/new?from=list')
+    expect(await signInTo('//evil.example/products')).toBe('/products')
+  })
+
+  it('a browser that kept no cookie is told why and which address to use, instead of the bare form', async () => {
+    const admin = await newAdmin('cookie-dropped')
+    const { location } = await signIn(admin.email, PASSWORD)
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+    try {
+      const { redirect, cookieProblem } = await followSignIn(location!, null)
+      expect(redirect).toBeNull()
+      expect(cookieProblem).toMatch(/^You signed in, but your browser did not keep the session cookie/)
+      expect(cookieProblem).toContain('Allow cookies for this site')
+      expect(cookieProblem).toContain(getEnv().APP_ORIGIN)
+      expect(warn).toHaveBeenCalledWith(
+        expect.stringMatching(/^\[auth\] signed in, but the browser sent no session cookie/),
+      )
+    } finally {
+      warn.mockRestore()
+    }
+  })
+
+  it('an https app whose cookie a browser on http dropped says so too', async () => {
+    const origin = 'https://admin.shop.example'
+    const answer = await withAppOrigin(origin, (route) =>
+      followSignIn(`/login?redirectTo=%2Fproducts&cookie-check=${Date.now()}`, null, route.loader),
+    )
+    expect(answer.cookieProblem).toContain(`open it at ${origin}`)
+  })
+
+  it('the sign-in page on its own, or after a session that has since ended, is the plain form', async () => {
+    const admin = await newAdmin('cookie-ended')
+    const { cookie, location } = await signIn(admin.email, PASSWORD)
+    expect(await followSignIn('/login?redirectTo=%2Fproducts', null)).toEqual({
+      redirect: null,
+      cookieProblem: null,
+    })
+    await signOut(cookie!)
+    expect(await followSignIn(location!, cookie)).toEqual({ redirect: null, cookieProblem: null })
+  })
+
+  it('a check URL opened again later (a bookmark, the back button) is the plain form', async () => {
+    const admin = await newAdmin('cookie-later')
+    const { location } = await signIn(admin.email, PASSWORD)
+    vi.useFakeTimers({ now: Date.now() + 61_000, toFake: ['Date'] })
+    try {
+      expect(await followSignIn(location!, null)).toEqual({ redirect: null, cookieProblem: null })
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })
 
