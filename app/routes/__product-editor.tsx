@@ -4,6 +4,8 @@ import { Form, useNavigation } from '@remix-run/react'
 import { lazy, Suspense, useEffect, useRef, useState } from 'react'
 import { ExistingImages } from '~/components/existing-images'
 import { FieldErrors } from '~/components/field-errors'
+import { useFormDraft, type DraftFields } from '~/components/form-draft'
+import { EditorLeaveGuard } from '~/components/leave-guard'
 import { SaveButton, UploadStatusLine, useUploaderStatusStore } from '~/components/uploader/upload-status'
 import { VariantImage } from '~/components/variant-image'
 import { ACCEPTED_FILE_TYPES, ALLOWED_TYPES_LABEL } from '~/uploads/image-types'
@@ -48,6 +50,21 @@ export function ProductEditor({
   })
   const [hydrated, setHydrated] = useState(false)
   useEffect(() => setHydrated(true), [])
+
+  // What the admin types is kept in the browser until the save succeeds, and comes back after a reload.
+  const value = (form.value ?? {}) as Record<string, unknown>
+  const typed = typedFields(value, state)
+  const draft = useFormDraft({
+    key: saved ? `product:${saved.productId}` : 'product:new',
+    formId: form.id,
+    initial: initialFields(state),
+    fresh: state.submission === null,
+  })
+  useEffect(() => {
+    if (!draft.found) return
+    for (const [name, text] of Object.entries(draft.found)) form.update({ name, value: text })
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- once, when a draft is found
+  }, [draft.found])
 
   // Each problem once, in the form's order, linked to its field: the schema's (from the browser or the
   // action) and the images' (from the action, which checks them against storage).
@@ -132,6 +149,22 @@ export function ProductEditor({
       ) : null}
       {saved ? <input type="hidden" name={FORM_FIELDS.version} value={saved.version} /> : null}
       <input type="hidden" name={FORM_FIELDS.idempotencyKey} value={state.idempotencyKey} />
+      {draft.found ? (
+        <p className="draft-note" role="status">
+          What you typed here before the page was closed or reloaded is back.{' '}
+          <button
+            type="button"
+            className="link"
+            onClick={() => {
+              const initial = initialFields(state)
+              for (const [name, text] of Object.entries(initial)) form.update({ name, value: text })
+              draft.forget(initial)
+            }}
+          >
+            Start over
+          </button>
+        </p>
+      ) : null}
       {shown ? (
         // Focus comes here after a failed submit (with or without JavaScript); each problem links to its field.
         <div className="errors" role="alert" id="form-errors" tabIndex={-1} autoFocus ref={summary}>
@@ -239,12 +272,49 @@ export function ProductEditor({
         fileInput
       )}
 
+      <EditorLeaveGuard store={uploads} changed={!submitting && hasUnsavedChanges(value, typed, state)} />
       <UploadStatusLine store={uploads} />
       <SaveButton store={uploads} submitting={submitting}>
         {submitting ? 'Saving…' : submitLabel}
       </SaveButton>
     </Form>
   )
+}
+
+/** The fields a draft keeps, as the form opened: the text fields and, when editing, each alt text. */
+function initialFields(state: EditorState): DraftFields {
+  const fields: DraftFields = { ...state.defaultValue }
+  for (const image of state.saved?.images ?? []) fields[altFieldName(image.id)] = image.altText
+  return fields
+}
+
+/** The fields a draft keeps, as they are now. */
+function typedFields(value: Record<string, unknown>, state: EditorState): DraftFields {
+  const alts = (value[FORM_FIELDS.imageAlt] ?? {}) as Record<string, unknown>
+  const fields: DraftFields = {}
+  for (const [name, initial] of Object.entries(initialFields(state))) {
+    const alt = name.startsWith(`${FORM_FIELDS.imageAlt}.`)
+      ? alts[name.slice(FORM_FIELDS.imageAlt.length + 1)]
+      : undefined
+    const current = alt ?? value[name]
+    fields[name] = typeof current === 'string' ? current : initial
+  }
+  return fields
+}
+
+/** Anything leaving would lose: typed text, images uploaded but not saved, removals and a new order. */
+function hasUnsavedChanges(value: Record<string, unknown>, typed: DraftFields, state: EditorState) {
+  const initial = initialFields(state)
+  if (Object.entries(typed).some(([name, text]) => text !== initial[name])) return true
+  const present = (name: string) => {
+    const field = value[name]
+    return Array.isArray(field) ? field.length > 0 : typeof field === 'string' && field !== ''
+  }
+  if (present(FORM_FIELDS.keptImage) || present(FORM_FIELDS.removeImage)) return true
+  const order = value[FORM_FIELDS.imageId]
+  const ids = Array.isArray(order) ? order : typeof order === 'string' ? [order] : []
+  const saved = state.saved?.images.map((image) => image.id) ?? []
+  return ids.length > 0 && ids.join() !== saved.join()
 }
 
 /** The element a problem with the field `name` links to: the images' one is the Dashboard once hydrated. */

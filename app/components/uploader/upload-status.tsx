@@ -39,7 +39,7 @@ export function useUploaderStatusStore() {
  * The store's status, as React state: a change renders with the uploader's own update of the same
  * moment, in one commit (useSyncExternalStore would commit it apart, at once).
  */
-function useUploaderStatus(store: UploaderStatusStore) {
+export function useUploaderStatus(store: UploaderStatusStore) {
   const [status, setStatus] = useState(store.get)
   useEffect(() => {
     setStatus(store.get())
