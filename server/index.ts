@@ -10,6 +10,7 @@ import { closeSql } from '../app/utils/db.server'
 import { errorMessage } from '../app/utils/errors'
 import { isAllowedMutationOrigin } from '../app/utils/origin'
 import { limitRequestBodies, requestTimeoutMs } from './body-limits'
+import { holdToAppOrigin } from './hosts'
 import { applySecurity, parseTrustProxy } from './security'
 import { prepareServices } from './services'
 
@@ -55,20 +56,22 @@ try {
   await services.stop()
   process.exit(1)
 }
-// Before Remix, whose own CSRF guard answers a foreign Origin with a bare 500.
+// Before Remix, whose own CSRF guard answers a foreign Origin, or a Host a proxy rewrote, with a bare 500.
+holdToAppOrigin(app, { appOrigin, allowedHosts: env.ALLOWED_HOSTS })
 app.use((req, res, next) => {
   const allowed = isAllowedMutationOrigin({
     method: req.method,
     origin: req.get('Origin') ?? null,
     fetchSite: req.get('Sec-Fetch-Site') ?? null,
-    requestOrigin: `${req.protocol}://${req.get('Host')}`,
     appOrigin,
   })
   if (allowed) return next()
   res
     .status(403)
     .type('text/plain')
-    .send('Cross-origin request refused: this form only accepts posts from its own site.')
+    .send(
+      `Cross-origin request refused: this form only accepts posts from ${appOrigin}. Open the app at that address.`,
+    )
 })
 limitRequestBodies(app)
 const server = http.createServer(app)

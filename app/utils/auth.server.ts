@@ -36,7 +36,6 @@ export function requireSameOrigin(request: Request) {
     method: request.method,
     origin: request.headers.get('Origin'),
     fetchSite: request.headers.get('Sec-Fetch-Site'),
-    requestOrigin: new URL(request.url).origin,
     appOrigin: getEnv().APP_ORIGIN,
   })
   if (!allowed) throw crossOrigin()

@@ -26,6 +26,14 @@ describe('parseEnv', () => {
     )
   })
 
+  it('reads ALLOWED_HOSTS as a list of host names, and names it when one is not', () => {
+    expect(parseEnv(valid).ALLOWED_HOSTS).toEqual([])
+    expect(parseEnv({ ...valid, ALLOWED_HOSTS: ' 127.0.0.1:3000, Backend.internal ' }).ALLOWED_HOSTS).toEqual(
+      ['127.0.0.1:3000', 'backend.internal'],
+    )
+    expect(() => parseEnv({ ...valid, ALLOWED_HOSTS: 'https://shop.example' })).toThrow(/ALLOWED_HOSTS/)
+  })
+
   it('says a number is expected in plain words', () => {
     expect(() => parseEnv({ ...valid, MAX_IMAGE_BYTES: 'lots' })).toThrow(
       'MAX_IMAGE_BYTES: must be a number, not "lots"',

@@ -40,6 +40,29 @@ export const EnvSchema = z.object({
    * `false` trusts none (the socket's address is the client), a number of hops, or addresses/subnets.
    */
   TRUST_PROXY: optionalString,
+  /**
+   * Host names (host[:port], comma-separated) the server answers to besides APP_ORIGIN's: the address a
+   * proxy that rewrites Host without X-Forwarded-Host uses, say. Any other Host gets 421.
+   */
+  ALLOWED_HOSTS: z
+    .string()
+    .optional()
+    .transform((value) =>
+      (value ?? '')
+        .split(',')
+        .map((host) => host.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z
+          .string()
+          .regex(
+            /^[a-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-f:.]+\](:\d{1,5})?$/,
+            'must be host or host:port names, comma-separated',
+          ),
+      ),
+    ),
   DATA_DIR: z.string().min(1).default('.data'),
   DATABASE_URL: optionalUrl,
   S3_ENDPOINT: optionalUrl,

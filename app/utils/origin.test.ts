@@ -1,24 +1,24 @@
 import { describe, expect, it } from 'vitest'
-import { isAllowedMutationOrigin, type OriginFacts } from './origin'
+import { isAllowedMutationOrigin, normalizeHost, type OriginFacts } from './origin'
 
 const base: OriginFacts = {
   method: 'POST',
-  origin: 'http://localhost:3000',
+  origin: 'https://admin.shop.example',
   fetchSite: 'same-origin',
-  requestOrigin: 'http://localhost:3000',
   appOrigin: 'https://admin.shop.example',
 }
 
 describe('isAllowedMutationOrigin', () => {
-  it('allows posts from the app itself, as received or behind its public address', () => {
+  it('allows posts from APP_ORIGIN, whatever address the request reached the server at', () => {
     expect(isAllowedMutationOrigin(base)).toBe(true)
-    expect(isAllowedMutationOrigin({ ...base, origin: 'https://admin.shop.example' })).toBe(true)
   })
 
-  it('refuses posts from another site', () => {
+  it('refuses posts from another site, even one whose Host names that site too', () => {
     expect(
       isAllowedMutationOrigin({ ...base, origin: 'https://evil.example', fetchSite: 'cross-site' }),
     ).toBe(false)
+    // The server's own address as reached through a proxy is not the app's address.
+    expect(isAllowedMutationOrigin({ ...base, origin: 'http://localhost:3000' })).toBe(false)
     expect(isAllowedMutationOrigin({ ...base, origin: 'null' })).toBe(false)
     expect(isAllowedMutationOrigin({ ...base, origin: null, fetchSite: 'cross-site' })).toBe(false)
   })
@@ -26,5 +26,13 @@ describe('isAllowedMutationOrigin', () => {
   it('lets safe methods and non-browser clients through', () => {
     expect(isAllowedMutationOrigin({ ...base, method: 'GET', origin: 'https://evil.example' })).toBe(true)
     expect(isAllowedMutationOrigin({ ...base, origin: null, fetchSite: null })).toBe(true)
+  })
+})
+
+describe('normalizeHost', () => {
+  it('drops the scheme’s default port and case', () => {
+    expect(normalizeHost('Shop.Example:443', 'https:')).toBe('shop.example')
+    expect(normalizeHost('shop.example:80', 'http:')).toBe('shop.example')
+    expect(normalizeHost('localhost:3000', 'http:')).toBe('localhost:3000')
   })
 })

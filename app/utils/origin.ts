@@ -4,22 +4,29 @@ export interface OriginFacts {
   origin: string | null
   /** The Sec-Fetch-Site header, if any. */
   fetchSite: string | null
-  /** scheme://host of the request as this server received it. */
-  requestOrigin: string
-  /** APP_ORIGIN: the address admins use (differs from requestOrigin behind a TLS proxy). */
+  /** APP_ORIGIN: the address admins use, whatever Host a proxy passed on. */
   appOrigin: string
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
 /**
- * Whether a request may change something: safe methods always; others only from the app's own origin.
- * Browsers send Origin on every POST; a request with neither Origin nor Sec-Fetch-Site comes from a
- * non-browser client, which cannot ride on an admin's cookies, so it passes.
+ * Whether a request may change something: safe methods always; others only from APP_ORIGIN itself. Not
+ * from the request's own address: that comes from its Host header, which whoever sends the request
+ * chooses (a POST with Host and Origin both naming evil.example must not pass). Browsers send Origin on
+ * every POST; a request with neither Origin nor Sec-Fetch-Site comes from a non-browser client, which
+ * cannot ride on an admin's cookies, so it passes.
  */
 export function isAllowedMutationOrigin(facts: OriginFacts): boolean {
   if (SAFE_METHODS.has(facts.method.toUpperCase())) return true
   const { origin, fetchSite } = facts
   if (origin === null) return !fetchSite || fetchSite === 'same-origin' || fetchSite === 'none'
-  return origin === facts.requestOrigin || origin === facts.appOrigin
+  return origin === facts.appOrigin
+}
+
+/** "shop.example" and "shop.example:443" are one host for https: the default port is dropped. */
+export function normalizeHost(host: string, protocol: string) {
+  const lower = host.trim().toLowerCase()
+  const defaultPort = protocol === 'https:' ? ':443' : ':80'
+  return lower.endsWith(defaultPort) ? lower.slice(0, -defaultPort.length) : lower
 }
