@@ -10,6 +10,7 @@ import path from 'node:path'
 import { configureBucket, corsOriginsFor } from '../../app/utils/bucket-config.server'
 import { errorMessage } from '../../app/utils/errors'
 import { freePort } from '../../server/processes'
+import { startProxy } from '../support/proxy'
 import { startAppServer, type AppServer } from '../support/app-server'
 import { makePng } from '../support/images'
 import { makePhoto } from '../support/photos'
@@ -129,7 +130,14 @@ async function main() {
   s3.destroy()
   const imagesDir = await mkdtemp(path.join(os.tmpdir(), 'product-images-browsers-'))
   cleanups.push(() => rm(imagesDir, { recursive: true, force: true }))
-  const mismatchedOrigin = `https://localhost:${mismatchedPort}`
+  // A browser that keeps no cookie for the app (cookies refused): a proxy in front drops them all.
+  const cookieless = await startProxy({
+    targets: [{ host: '127.0.0.1', port: mismatchedPort }],
+    host: 'keep',
+    dropCookies: true,
+  })
+  cleanups.push(() => cookieless.stop())
+  const mismatchedOrigin = `http://localhost:${cookieless.port}`
   const tracked = <T extends { stop(): Promise<void> }>(start: Promise<T>) =>
     start.then((thing) => {
       cleanups.push(() => thing.stop())
@@ -137,8 +145,7 @@ async function main() {
     })
   const [app, , dev, xvfb, images] = await startAll<[AppServer, AppServer, DevServer, Xvfb, string[]]>([
     tracked(startAppServer({ ...env, MULTIPART_THRESHOLD_BYTES: String(MULTIPART_THRESHOLD_BYTES) })),
-    // Set up for https but opened over http (another address than APP_ORIGIN names): its cookie is
-    // Secure, which WebKit drops over http (Chromium and Firefox keep it on localhost).
+    // Behind that proxy, which admins reach it through.
     tracked(
       startAppServer({
         ...env,
@@ -170,7 +177,7 @@ async function main() {
       for (const test of tests) await runTest(test, { page, appUrl: app.url, images })
       await runTest(droppedCookieTest, {
         page,
-        mismatchedUrl: `http://localhost:${mismatchedPort}`,
+        mismatchedUrl: mismatchedOrigin,
         appOrigin: mismatchedOrigin,
       })
     },

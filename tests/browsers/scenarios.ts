@@ -140,7 +140,7 @@ export const batchUploadTest: BrowserTest = {
 
 export interface CookieDropContext {
   page: BrowserPage
-  /** A server whose APP_ORIGIN is https, reached over http: its Secure cookie is one WebKit drops. */
+  /** A server reached through a proxy that drops its cookies, as a browser refusing them would. */
   mismatchedUrl: string
   appOrigin: string
 }

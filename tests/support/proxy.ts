@@ -8,6 +8,8 @@ export interface ProxyOptions {
   host: 'keep' | 'rewrite'
   /** Adds X-Forwarded-Host, -Proto and -For, as nginx or an ALB configured for it does. */
   forwarded?: boolean
+  /** Drops every Set-Cookie on the way back, as a browser that refuses cookies would never keep them. */
+  dropCookies?: boolean
 }
 
 export interface Proxy {
@@ -20,7 +22,12 @@ export interface Proxy {
  * rewriting Host (or not) and adding forwarded headers (or not), as the proxies in front of a real
  * fleet do. Listens on a free loopback port.
  */
-export async function startProxy({ targets, host, forwarded = false }: ProxyOptions): Promise<Proxy> {
+export async function startProxy({
+  targets,
+  host,
+  forwarded = false,
+  dropCookies = false,
+}: ProxyOptions): Promise<Proxy> {
   let next = 0
   const server = http.createServer((req, res) => {
     const target = targets[next++ % targets.length]!
@@ -34,6 +41,7 @@ export async function startProxy({ targets, host, forwarded = false }: ProxyOpti
     const upstream = http.request(
       { host: target.host, port: target.port, method: req.method, path: req.url, headers },
       (answer) => {
+        if (dropCookies) delete answer.headers['set-cookie']
         res.writeHead(answer.statusCode ?? 502, answer.headers)
         answer.pipe(res)
       },
