@@ -137,7 +137,8 @@ async function main() {
     dropCookies: true,
   })
   cleanups.push(() => cookieless.stop())
-  const mismatchedOrigin = `http://localhost:${cookieless.port}`
+  // 127.0.0.1, not localhost: cookies are per host, not per port, and this browser holds one for localhost.
+  const mismatchedOrigin = `http://127.0.0.1:${cookieless.port}`
   const tracked = <T extends { stop(): Promise<void> }>(start: Promise<T>) =>
     start.then((thing) => {
       cleanups.push(() => thing.stop())
