@@ -14,7 +14,8 @@ const inherited = {
   SIGINT: new Set(process.listeners('SIGINT')),
   SIGTERM: new Set(process.listeners('SIGTERM')),
 }
-if (existsSync('.env')) process.loadEnvFile('.env')
+// Tests (and deployments that pass every setting) skip the file, as server/index.ts does.
+if (existsSync('.env') && process.env.SKIP_ENV_FILE !== '1') process.loadEnvFile('.env')
 const services = await connectServices(parseEnv(process.env), (line) => console.log(`[worker] ${line}`))
 Object.assign(process.env, services.overrides)
 const worker = await startWorker()

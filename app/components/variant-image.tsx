@@ -27,27 +27,59 @@ function usePlaceholderUrl(hash: string | null) {
 export const GRID_SIZES =
   '(max-width: 463px) calc(100vw - 48px), (max-width: 679px) calc(50vw - 32px), (max-width: 895px) calc(33.4vw - 27px), 216px'
 
-const REFRESH_MS = 1_500
-const REFRESH_TRIES = 40
+const REFRESH_FIRST_MS = 1_500
+const REFRESH_GROWTH = 1.5
+const REFRESH_MAX_MS = 30_000
+/** How long a page waits on an image before its placeholder says processing is taking longer than usual. */
+export const SLOW_PENDING_MS = 2 * 60_000
 
 /**
- * While some image on the page is still being prepared, asks the loader again now and then (for a
- * minute at most, only while the page is visible), so its variants replace the placeholder without a
- * reload. Without JavaScript the next visit shows them.
+ * While some image on the page is still being prepared, asks the loader again, first after 1.5 s and
+ * then less and less often (up to every 30 s), until none is pending, so its variants (or its failure)
+ * replace the placeholder without a reload. A hidden page does not ask; it asks as soon as it is shown
+ * again. Without JavaScript the next visit shows them.
  */
 export function useRefreshWhilePending(images: readonly ImageView[]) {
   const { revalidate, state } = useRevalidator()
   const pending = images.some((image) => image.status === 'pending')
   const tries = useRef(0)
+  // Runs again after each answer (state goes back to idle), not on every render.
   useEffect(() => {
-    if (!pending || state !== 'idle' || tries.current >= REFRESH_TRIES) return
-    const timer = setTimeout(() => {
-      if (document.visibilityState !== 'visible') return
+    if (!pending) {
+      tries.current = 0
+      return
+    }
+    if (state !== 'idle') return
+    let due = false
+    const ask = () => {
+      if (!due || document.visibilityState !== 'visible') return
+      due = false
       tries.current++
       revalidate()
-    }, REFRESH_MS)
+    }
+    const delay = Math.min(REFRESH_FIRST_MS * REFRESH_GROWTH ** tries.current, REFRESH_MAX_MS)
+    const timer = setTimeout(() => {
+      due = true
+      ask()
+    }, delay)
+    document.addEventListener('visibilitychange', ask)
+    return () => {
+      clearTimeout(timer)
+      document.removeEventListener('visibilitychange', ask)
+    }
+  }, [pending, state, revalidate])
+}
+
+/** True once `pending` has held for SLOW_PENDING_MS on this page (never on the server). */
+function useTakingLong(pending: boolean) {
+  const [slow, setSlow] = useState(false)
+  useEffect(() => {
+    setSlow(false)
+    if (!pending) return
+    const timer = setTimeout(() => setSlow(true), SLOW_PENDING_MS)
     return () => clearTimeout(timer)
-  }, [pending, state, revalidate, images])
+  }, [pending])
+  return slow
 }
 
 /**
@@ -72,6 +104,7 @@ export function VariantImage({
   draggable?: boolean
 }) {
   const placeholder = usePlaceholderUrl(image.placeholder)
+  const slow = useTakingLong(image.status === 'pending' && !image.src)
   const [loaded, setLoaded] = useState(false)
   const img = useRef<HTMLImageElement>(null)
   // An image the browser loaded before hydration fired its load event before React listened.
@@ -103,10 +136,17 @@ export function VariantImage({
       <div
         className={`image-pending ${className ?? ''}`}
         role="img"
-        aria-label={`${alt} (being prepared)`}
+        aria-label={
+          slow ? `${alt} (still being prepared, taking longer than usual)` : `${alt} (being prepared)`
+        }
         data-image-state="pending"
         style={{ ...paint, aspectRatio: `${image.width} / ${image.height}` }}
-      />
+      >
+        {slow ? (
+          // On its own backdrop: readable on any dominant colour.
+          <span className="slow-note">Still being prepared — this is taking longer than usual.</span>
+        ) : null}
+      </div>
     )
   }
   const tag = (

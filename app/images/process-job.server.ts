@@ -1,11 +1,15 @@
 import { randomBytes } from 'node:crypto'
+import { hostname } from 'node:os'
 import pLimit from 'p-limit'
 import {
+  CLAIM_SECONDS,
   claimProcessing,
   failProcessing,
   processingSource,
   releaseProcessing,
+  renewClaim,
   saveVariants,
+  type Claim,
 } from '~/models/image-processing.server'
 import {
   abandonCopies,
@@ -47,31 +51,66 @@ export type ProcessOutcome = 'processed' | 'failed' | 'done'
  * queue retries, and on the last attempt (`final`) is recorded as the failure too.
  */
 export async function processImage(id: string, { final = false } = {}): Promise<ProcessOutcome> {
-  const claim = await claimProcessing(id, VARIANT_VERSION)
+  const claim = await claimProcessing({
+    id,
+    version: VARIANT_VERSION,
+    holder: `${hostname()}/${process.pid}`,
+  })
   if (claim === 'done') return 'done'
   if (claim === 'busy') throw new ImageBusyError(`image ${id} is being processed by another worker`)
+  const { claimId } = claim
+  const renewal = renewWhileWorking(id, claimId)
   try {
     return await processingSlot()(() => makeAndStore(id, claim))
   } catch (error) {
     if (error instanceof UnprocessableImageError) {
       console.warn(`[images] image ${id}: ${error.message} (${error.detail})`)
-      await failProcessing(id, error.message)
+      await failProcessing({ id, claimId, failure: error.message })
       return 'failed'
     }
     if (final) {
       console.error(`[images] image ${id}: the last attempt failed`, error)
-      await failProcessing(
+      await failProcessing({
         id,
-        'It could not be prepared: storage or the database did not answer after several tries. Remove it and add it again.',
-      )
+        claimId,
+        failure:
+          'It could not be prepared: storage or the database did not answer after several tries. Remove it and add it again.',
+      })
       return 'failed'
     }
-    await releaseProcessing(id).catch(() => {})
+    await releaseProcessing({ id, claimId }).catch(() => {})
     throw error
+  } finally {
+    clearInterval(renewal)
   }
 }
 
-async function makeAndStore(id: string, source: { sourceKey: string; etag: string | null }) {
+/**
+ * Keeps the claim alive while this process works on the image (waiting for a slot included); if the
+ * process dies, the claim lapses within CLAIM_SECONDS and another worker may take the image.
+ */
+function renewWhileWorking(id: string, claimId: string) {
+  let warned = false
+  const timer = setInterval(
+    () => {
+      renewClaim({ id, claimId }).then(
+        (held) => {
+          if (held || warned) return
+          warned = true
+          console.warn(
+            `[images] image ${id}: the claim lapsed and another worker took it; this run's work will be dropped`,
+          )
+        },
+        (error: Error) => console.warn(`[images] image ${id}: could not renew the claim: ${error.message}`),
+      )
+    },
+    (CLAIM_SECONDS * 1000) / 3,
+  )
+  timer.unref()
+  return timer
+}
+
+async function makeAndStore(id: string, source: Claim) {
   const env = getEnv()
   let original = await read(source, env.MAX_IMAGE_BYTES)
   if (!original) {
@@ -94,6 +133,7 @@ async function makeAndStore(id: string, source: { sourceKey: string; etag: strin
     const saved = await getSql().begin(async (tx) => {
       const result = await saveVariants(tx, {
         id,
+        claimId: source.claimId,
         version: VARIANT_VERSION,
         variants: variants.map(({ format, width, height, data, key }) => ({
           format,

@@ -1,10 +1,13 @@
-import { Logger, run, runMigrations, type Runner, type TaskList } from 'graphile-worker'
+import { EventEmitter } from 'node:events'
+import { hostname } from 'node:os'
+import { Logger, run, runMigrations, type Runner, type TaskList, type WorkerEvents } from 'graphile-worker'
 import pg from 'pg'
 import { z } from 'zod'
 import { processImage } from '~/images/process-job.server'
 import { forgetUnattachedProcessing, stalledProcessing } from '~/models/image-processing.server'
 import { forgetAppliedEdits } from '~/models/product-edits.server'
 import { forgetExpiredSessions } from '~/models/admin.server'
+import { forgetWorker, recordHeartbeat, releaseSilentWorkers } from '~/models/worker-heartbeat.server'
 import { drainStorageDeletions } from '~/models/storage-deletion.server'
 import { cleanupStaging } from '~/utils/cleanup.server'
 import { getSql } from '~/utils/db.server'
@@ -67,6 +70,71 @@ const quietLogger = new Logger(() => (level, message) => {
   else if (level === 'warning') console.warn(`[worker] ${message}`)
 })
 
+/**
+ * Liveness. graphile-worker (0.18) leaves a dead worker's jobs locked for four hours; each worker
+ * records its pool's id every HEARTBEAT_MS, and every worker, every SWEEP_MS, releases the jobs of any
+ * silent for DEAD_AFTER_SECONDS (five missed beats: a busy machine or a slow database is not a death).
+ * Worst case from a kill to its job being free again: DEAD_AFTER_SECONDS + SWEEP_MS, about 35 s; the
+ * image's own claim (CLAIM_SECONDS, 15 s) has lapsed by then, so the job runs at once, well inside 60 s.
+ */
+export const HEARTBEAT_MS = 5_000
+export const SWEEP_MS = 10_000
+export const DEAD_AFTER_SECONDS = 25
+
+/** Beats for `workerId` and sweeps for silent others until stopped; each tick waits for the one before. */
+function startLiveness(workerId: string) {
+  const me = { workerId, host: hostname(), pid: process.pid }
+  let stopped = false
+  // Until this first row exists, a crash would leave the pool's jobs to graphile-worker's four hours.
+  let beating = recordHeartbeat(me).then(
+    () => {},
+    (error: Error) => console.warn(`[worker] heartbeat not recorded: ${error.message}`),
+  )
+  let sweeping = Promise.resolve()
+  const beat = () => {
+    beating = beating.then(async () => {
+      if (stopped) return
+      try {
+        if ((await recordHeartbeat(me)) === 'registered')
+          console.warn(
+            `[worker] ${workerId} was taken for dead (silent over ${DEAD_AFTER_SECONDS} s); its jobs went to others`,
+          )
+      } catch (error) {
+        console.warn(`[worker] heartbeat not recorded: ${(error as Error).message}`)
+      }
+    })
+  }
+  const sweep = () => {
+    sweeping = sweeping.then(async () => {
+      if (stopped) return
+      try {
+        const released = await releaseSilentWorkers({ silentSeconds: DEAD_AFTER_SECONDS })
+        if (released.length > 0)
+          console.warn(
+            `[worker] released the jobs of ${released.join(', ')} (silent over ${DEAD_AFTER_SECONDS} s)`,
+          )
+      } catch (error) {
+        console.warn(`[worker] could not look for dead workers: ${(error as Error).message}`)
+      }
+    })
+  }
+  const timers = [setInterval(beat, HEARTBEAT_MS), setInterval(sweep, SWEEP_MS)]
+  for (const timer of timers) timer.unref()
+  // A worker restarted after a crash frees its predecessor's jobs as soon as they count as silent.
+  sweep()
+  return {
+    registered: beating,
+    async stop() {
+      stopped = true
+      for (const timer of timers) clearInterval(timer)
+      await Promise.all([beating, sweeping])
+      await forgetWorker({ workerId }).catch((error: Error) =>
+        console.warn(`[worker] could not remove its heartbeat (swept later): ${error.message}`),
+      )
+    },
+  }
+}
+
 export interface Worker {
   /** Finishes the jobs in hand, then closes the worker's connections (before the database stops). */
   stop(): Promise<void>
@@ -84,9 +152,15 @@ export async function startWorker({
   const lost = (error: Error) => console.warn(`[worker] database connection lost: ${error.message}`)
   pool.on('error', lost)
   pool.on('connect', (client) => client.on('error', lost))
+  // The pool's id is what graphile-worker writes in jobs.locked_by (for all `concurrency` workers of
+  // the pool); it is known only once the pool exists, so the heartbeat starts from this event.
+  const events: WorkerEvents = new EventEmitter()
+  let liveness: ReturnType<typeof startLiveness> | undefined
+  events.once('pool:create', ({ workerPool }) => (liveness = startLiveness(workerPool.id)))
   let runner: Runner
   try {
     runner = await run({
+      events,
       pgPool: pool,
       concurrency,
       noHandleSignals: true,
@@ -96,12 +170,16 @@ export async function startWorker({
       logger: quietLogger,
     })
   } catch (error) {
+    await liveness?.stop()
     await pool.end()
     throw error
   }
+  await liveness?.registered
   return {
     async stop() {
+      // Jobs in hand finish (or are given back) first, with their claims still renewed and the heartbeat still beating.
       await runner.stop()
+      await liveness?.stop()
       await pool.end()
     },
   }

@@ -5,8 +5,11 @@ import { queueDeletions } from './storage-deletion.server'
 
 type Db = TransactionSql | Sql
 
-/** How a worker holds an image while it makes its variants; a worker that died gives it back after. */
-export const CLAIM_SECONDS = 10 * 60
+/**
+ * How long a claim on an image lasts unless its holder renews it (every third of this, while it works):
+ * a holder that dies gives the image back within this, before the queue releases its job.
+ */
+export const CLAIM_SECONDS = 15
 
 export interface VariantRecord {
   format: VariantFormat
@@ -73,22 +76,36 @@ export async function moveProcessingSources(
   return processing.map(({ id }) => ({ id, pending: status.get(id) === 'pending' }))
 }
 
+/** An image held by one worker: `claimId` fences its renewals and its save. */
+export interface Claim {
+  claimId: string
+  sourceKey: string
+  etag: string | null
+}
+
 /**
- * Claims an image for this worker if it needs variants (none yet, or made with another variant set)
- * and no other worker holds it. 'busy': another worker does; 'done': nothing to do (or no such image).
+ * Claims an image for `holder` (host/pid, for people reading the table) if it needs variants (none
+ * yet, or made with another variant set) and no live claim is on it. 'busy': another holder renews
+ * one; 'done': nothing to do (or no such image).
  */
-export async function claimProcessing(
-  id: string,
-  version: string,
-): Promise<{ sourceKey: string; etag: string | null } | 'busy' | 'done'> {
+export async function claimProcessing({
+  id,
+  version,
+  holder,
+}: {
+  id: string
+  version: string
+  holder: string
+}): Promise<Claim | 'busy' | 'done'> {
   const sql = getSql()
-  const [claimed] = await sql<{ sourceKey: string; etag: string | null }[]>`
+  const [claimed] = await sql<Claim[]>`
     update image_processing
-    set claimed_until = now() + ${CLAIM_SECONDS} * interval '1 second'
+    set claimed_until = now() + ${CLAIM_SECONDS} * interval '1 second', claim_id = gen_random_uuid(),
+        claimed_by = ${holder.slice(0, 200)}, claimed_at = now()
     where id = ${id}
       and (claimed_until is null or claimed_until < now())
       and (status = 'pending' or variant_version is distinct from ${version})
-    returning source_key as "sourceKey", source_etag as etag`
+    returning claim_id as "claimId", source_key as "sourceKey", source_etag as etag`
   if (claimed) return claimed
   const [held] = await sql`
     select 1 from image_processing where id = ${id} and claimed_until >= now()
@@ -96,9 +113,23 @@ export async function claimProcessing(
   return held ? 'busy' : 'done'
 }
 
+/**
+ * Extends a claim by CLAIM_SECONDS from now. False if it is no longer this claim (it lapsed and
+ * another holder took the image, or the image is gone): the holder's save will be refused.
+ */
+export async function renewClaim({ id, claimId }: { id: string; claimId: string }) {
+  const rows = await getSql()`
+    update image_processing set claimed_until = now() + ${CLAIM_SECONDS} * interval '1 second'
+    where id = ${id} and claim_id = ${claimId}
+    returning 1`
+  return rows.length > 0
+}
+
 /** Lets another attempt claim the image at once (this one failed and will be retried). */
-export async function releaseProcessing(id: string) {
-  await getSql()`update image_processing set claimed_until = null where id = ${id}`
+export async function releaseProcessing({ id, claimId }: { id: string; claimId: string }) {
+  await getSql()`
+    update image_processing set claimed_until = null, claim_id = null, claimed_by = null, claimed_at = null
+    where id = ${id} and claim_id = ${claimId}`
 }
 
 /** The current source of an image's processing (it moves from staging to the product at save). */
@@ -110,19 +141,31 @@ export async function processingSource(id: string) {
 
 /**
  * Records variants whose objects now exist, in place of the ones before (returned, for deletion).
- * Null when the image was deleted meanwhile: the caller deletes the new objects.
+ * Null when the image was deleted meanwhile, or another holder has claimed it since `claimId` (this
+ * holder's lease lapsed): the caller deletes the new objects, and one set of variants is ever saved
+ * per claim.
  */
 export async function saveVariants(
   tx: TransactionSql,
   {
     id,
+    claimId,
     version,
     variants,
     placeholder,
     color,
-  }: { id: string; version: string; variants: VariantRecord[]; placeholder: string; color: string },
+  }: {
+    id: string
+    claimId: string
+    version: string
+    variants: VariantRecord[]
+    placeholder: string
+    color: string
+  },
 ): Promise<{ replaced: string[] } | null> {
-  const [row] = await tx`select 1 from image_processing where id = ${id} for update`
+  // A lapsed lease nobody else took is still this claim (only a new claim changes claim_id).
+  const [row] = await tx`
+    select 1 from image_processing where id = ${id} and claim_id = ${claimId} for update`
   if (!row) return null
   const replaced = await tx<{ key: string }[]>`
     delete from image_variants where processing_id = ${id} returning key`
@@ -140,18 +183,30 @@ export async function saveVariants(
   await tx`
     update image_processing
     set status = 'ready', failure = null, variant_version = ${version}, placeholder = ${placeholder},
-        color = ${color}, claimed_until = null, updated_at = now()
+        color = ${color}, claimed_until = null, claim_id = null, claimed_by = null, claimed_at = null, updated_at = now()
     where id = ${id}`
   return { replaced: replaced.map((r) => r.key) }
 }
 
-/** Processing failed for good: the pages say why; variants made by an earlier run stay. */
-export async function failProcessing(id: string, failure: string) {
+/**
+ * Processing failed for good under `claimId`: the pages say why; variants made by an earlier run stay.
+ * Nothing happens if another holder has claimed the image since (its own run decides).
+ */
+export async function failProcessing({
+  id,
+  claimId,
+  failure,
+}: {
+  id: string
+  claimId: string
+  failure: string
+}) {
   await getSql()`
     update image_processing
     set status = case when status = 'ready' then 'ready' else 'failed' end,
-        failure = ${failure.slice(0, 500)}, claimed_until = null, updated_at = now()
-    where id = ${id}`
+        failure = ${failure.slice(0, 500)}, claimed_until = null, claim_id = null, claimed_by = null, claimed_at = null,
+        updated_at = now()
+    where id = ${id} and claim_id = ${claimId}`
 }
 
 /**

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import { expect, test, type Browser, type Locator, type Page } from '@playwright/test'
+import postgres from 'postgres'
 import { makePhoto } from '../support/photos'
 import { expectImagesLoaded, fixture, signIn } from './utils'
 
 test.use({ deviceScaleFactor: 2, viewport: { width: 1280, height: 900 } })
+
+const services = JSON.parse(process.env.E2E_SERVICES_ENV ?? '{}') as Record<string, string>
 
 /** Creates a product with one camera photo (JavaScript off) and waits until its variants exist. */
 async function productWithPhoto(browser: Browser, baseURL: string) {
@@ -82,6 +85,56 @@ test('the list and the product page load the variant their layout needs, never t
   for (const url of requested.filter((u) => !u.startsWith(baseURL!))) {
     expect(path(url)).toContain('/variants/')
   }
+})
+
+test('a page whose image is slow to prepare keeps asking past a minute, and then says it is taking longer', async ({
+  page,
+  browser,
+  baseURL,
+}) => {
+  const { name, id } = await productWithPhoto(browser, baseURL!)
+  // As if no worker had got to it yet: pending, no variants (and no job, so it stays so).
+  const sql = postgres(services.DATABASE_URL!, { max: 1, onnotice: () => {} })
+  try {
+    await sql`
+      delete from image_variants
+      where processing_id in (select processing_id from product_images where product_id = ${id})`
+    await sql`
+      update image_processing set status = 'pending', variant_version = null
+      where id in (select processing_id from product_images where product_id = ${id})`
+  } finally {
+    await sql.end()
+  }
+  await signIn(page, '/products/new')
+  const asks: string[] = []
+  page.on('request', (request) => {
+    const url = new URL(request.url())
+    if (url.searchParams.has('_data') || url.pathname.endsWith('.data')) asks.push(url.pathname)
+  })
+  // The page's timers run on a clock the test moves: minutes pass in moments.
+  await page.clock.install()
+  await page.goto(`/products/${id}`)
+  const pending = page.getByRole('img', { name: `${name}, image 1 of 1 (being prepared)` })
+  await expect(pending).toBeVisible()
+  const note = page.getByText('Still being prepared — this is taking longer than usual.')
+  await expect(note).toHaveCount(0)
+
+  // Far past the minute pages used to ask for: each jump of 30 s (the longest wait) brings one more ask.
+  for (let n = 1; n <= 45; n++) {
+    await expect
+      .poll(
+        async () => {
+          await page.clock.fastForward(30_000)
+          return asks.length
+        },
+        { intervals: [50], timeout: 10_000 },
+      )
+      .toBeGreaterThanOrEqual(n)
+  }
+  await expect(note).toBeVisible()
+  await expect(
+    page.getByRole('img', { name: `${name}, image 1 of 1 (still being prepared, taking longer than usual)` }),
+  ).toBeVisible()
 })
 
 test.describe('with JavaScript off', () => {

@@ -11,7 +11,13 @@ import { imageViews } from '~/images/view.server'
 import { TASK } from '~/jobs/queue.server'
 import { taskList } from '~/jobs/worker.server'
 import type { Admin } from '~/models/admin.server'
-import { getProcessing, stalledProcessing } from '~/models/image-processing.server'
+import {
+  claimProcessing,
+  getProcessing,
+  renewClaim,
+  saveVariants,
+  stalledProcessing,
+} from '~/models/image-processing.server'
 import { deleteProduct, getProduct } from '~/models/product.server'
 import { createProduct } from '~/products/save.server'
 import { recordUpload } from '~/models/upload.server'
@@ -241,6 +247,35 @@ describe('processed image variants', () => {
     expect(await processImage(id)).toBe('done')
     const generations = new Set((await listKeys(`variants/${id}/`)).map((key) => key.split('/')[2]))
     expect(generations.size).toBe(1)
+  })
+
+  it('lets a claim lapse when its holder stops renewing it, and refuses the save of a holder another took over from', async () => {
+    const product = await productWith([await stage(await makePhoto(600, 400), 'image/jpeg', 'lapsed.jpg')])
+    const id = product.images[0]!.processingId
+    const stale = await claimProcessing({ id, version: VARIANT_VERSION, holder: 'a worker that died' })
+    if (typeof stale === 'string') throw new Error(`not claimed: ${stale}`)
+    await expect(processImage(id)).rejects.toThrow(ImageBusyError)
+    // Nobody renews it: it lapses (CLAIM_SECONDS after the last renewal; here at once).
+    await getSql()`update image_processing set claimed_until = now() - interval '1 second' where id = ${id}`
+    expect(await processImage(id)).toBe('processed')
+    const made = (await variantsOf(id)).variants
+
+    // The first holder was only stalled and comes back: its claim is gone and its save changes nothing.
+    expect(await renewClaim({ id, claimId: stale.claimId })).toBe(false)
+    const late = await getSql().begin((tx) =>
+      saveVariants(tx, {
+        id,
+        claimId: stale.claimId,
+        version: VARIANT_VERSION,
+        variants: [
+          { format: 'webp', width: 256, height: 171, byteSize: 10, key: `variants/${id}/late/256.webp` },
+        ],
+        placeholder: 'late',
+        color: '#000000',
+      }),
+    )
+    expect(late).toBeNull()
+    expect((await variantsOf(id)).variants).toEqual(made)
   })
 
   it('starts when the upload is checked, so the save finds the variants made and queues nothing', async () => {
