@@ -24,6 +24,13 @@ export function parseTrustProxy(value: string | undefined): boolean | number | s
 }
 
 /**
+ * The uploader's digest worker (app/components/uploader/digest.worker.ts): as built into /assets, and
+ * as Vite serves it in development.
+ */
+const DIGEST_WORKER =
+  /^\/(?:assets\/digest\.worker-[\w-]+\.js|app\/components\/uploader\/digest\.worker\.ts)$/
+
+/**
  * Helmet's headers on every response: a Content-Security-Policy with a fresh nonce per response for the
  * scripts Remix renders, no framing, nosniff, a Referrer-Policy, and HSTS on requests that came over
  * https. Pages default to `Cache-Control: no-store` (they show admin data); assets set their own.
@@ -36,30 +43,37 @@ export function applySecurity(app: Express, options: SecurityOptions) {
   })
   const nonce = (_req: unknown, res: unknown) => `'nonce-${(res as Response).locals.cspNonce as string}'`
   const images = [options.bucketOrigin, options.publicBaseOrigin].filter((o): o is string => Boolean(o))
+  const directives = {
+    'default-src': ["'self'"],
+    // Remix's inline scripts carry the nonce; the modules they import come from 'self'.
+    'script-src': ["'self'", nonce, "'strict-dynamic'"],
+    'script-src-attr': ["'none'"],
+    // The uploader's thumbnails and digests are made in workers, modules of their own from /assets.
+    'worker-src': ["'self'"],
+    // React renders style attributes; styles cannot run code.
+    'style-src': ["'self'", "'unsafe-inline'"],
+    // Thumbnails are blob: URLs; product images come from the bucket or the CDN.
+    'img-src': ["'self'", 'data:', 'blob:', ...images],
+    'connect-src': ["'self'", options.bucketOrigin, ...(options.production ? [] : ['ws:'])],
+    'font-src': ["'self'"],
+    'object-src': ["'none'"],
+    'base-uri': ["'self'"],
+    'form-action': ["'self'"],
+    'frame-ancestors': ["'none'"],
+    'upgrade-insecure-requests': null,
+  }
+  const pagePolicy = helmet.contentSecurityPolicy({ useDefaults: false, directives })
+  // A worker runs under the CSP of its own script's response (Chromium 156 enforces that, not the
+  // page's). The digest worker compiles hash-wasm's WebAssembly, which needs 'wasm-unsafe-eval'; only
+  // that script gets it, so no page or other script may compile WebAssembly.
+  const wasmWorkerPolicy = helmet.contentSecurityPolicy({
+    useDefaults: false,
+    directives: { ...directives, 'script-src': [...directives['script-src'], "'wasm-unsafe-eval'"] },
+  })
+  app.use((req, res, next) => (DIGEST_WORKER.test(req.path) ? wasmWorkerPolicy : pagePolicy)(req, res, next))
   app.use(
     helmet({
-      contentSecurityPolicy: {
-        useDefaults: false,
-        directives: {
-          'default-src': ["'self'"],
-          // Remix's inline scripts carry the nonce; the modules they import come from 'self'.
-          'script-src': ["'self'", nonce, "'strict-dynamic'"],
-          'script-src-attr': ["'none'"],
-          // The uploader's thumbnails are made in a worker, a module of its own from /assets.
-          'worker-src': ["'self'"],
-          // React renders style attributes; styles cannot run code.
-          'style-src': ["'self'", "'unsafe-inline'"],
-          // Thumbnails are blob: URLs; product images come from the bucket or the CDN.
-          'img-src': ["'self'", 'data:', 'blob:', ...images],
-          'connect-src': ["'self'", options.bucketOrigin, ...(options.production ? [] : ['ws:'])],
-          'font-src': ["'self'"],
-          'object-src': ["'none'"],
-          'base-uri': ["'self'"],
-          'form-action': ["'self'"],
-          'frame-ancestors': ["'none'"],
-          'upgrade-insecure-requests': null,
-        },
-      },
+      contentSecurityPolicy: false,
       // HSTS only where it means something: set below for requests that came over https.
       strictTransportSecurity: false,
       referrerPolicy: { policy: 'same-origin' },

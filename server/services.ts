@@ -95,7 +95,7 @@ export async function prepareServices(
             ...problems.map((p) => `!!!   - ${p}`),
             `!!! Fix: run \`npm run bucket:setup\` with these settings (it prints what it changes), or give the`,
             `!!! bucket a CORS rule for ${origins.join(', ')} allowing PUT, POST, GET, DELETE, HEAD with any`,
-            `!!! header (at least Content-Type) and exposing ETag. /healthz reports storage status meanwhile.`,
+            `!!! header (at least Content-Type and Content-MD5) and exposing ETag. /healthz reports storage status meanwhile.`,
           ].join('\n'),
         )
       }

@@ -7,14 +7,56 @@ export interface UploadRecord {
   contentType: string
   declaredSize: number
   multipart: boolean
+  /** Lowercase hex MD5 of the whole object: a single PUT's signed digest, or what the server streamed. */
+  contentMd5?: string | null
+  /** Lowercase hex MD5 of each part, first part first (the server's own multipart streaming). */
+  partMd5s?: readonly string[] | null
 }
 
-/** Records a staging key the server issued to an admin. */
+/** Records a staging key the server issued to an admin, with the digests its bytes must have when known. */
 export async function recordUpload(upload: UploadRecord) {
-  await getSql()`
-    insert into uploads (key, admin_id, file_name, content_type, declared_size, multipart)
+  const sql = getSql()
+  const parts = upload.partMd5s ? Object.fromEntries(upload.partMd5s.map((md5, i) => [i + 1, md5])) : null
+  await sql`
+    insert into uploads (key, admin_id, file_name, content_type, declared_size, multipart, content_md5, part_md5s)
     values (${upload.key}, ${upload.adminId}, ${upload.fileName}, ${upload.contentType},
-            ${upload.declaredSize}, ${upload.multipart})`
+            ${upload.declaredSize}, ${upload.multipart}, ${upload.contentMd5 ?? null},
+            ${parts ? sql.json(parts) : null})`
+}
+
+/**
+ * Records the digests parts of a multipart upload were signed with, in one statement however many
+ * (a part signed again replaces its digest: S3 keeps the last bytes sent for a part number).
+ */
+export async function recordPartDigests({
+  key,
+  adminId,
+  parts,
+}: {
+  key: string
+  adminId: number
+  parts: readonly { partNumber: number; md5: string }[]
+}) {
+  if (parts.length === 0) return
+  const sql = getSql()
+  const merged = Object.fromEntries(parts.map((part) => [part.partNumber, part.md5]))
+  await sql`
+    update uploads set part_md5s = coalesce(part_md5s, '{}'::jsonb) || ${sql.json(merged)}
+    where key = ${key} and admin_id = ${adminId} and multipart`
+}
+
+export interface UploadDigests {
+  multipart: boolean
+  contentMd5: string | null
+  /** Part number (as a string, JSON's keys) to lowercase hex MD5. */
+  partMd5s: Record<string, string> | null
+}
+
+/** The digests recorded for an upload; null when the key was never issued. */
+export async function uploadDigests({ key }: { key: string }): Promise<UploadDigests | null> {
+  const [row] = await getSql()<UploadDigests[]>`
+    select multipart, content_md5 as "contentMd5", part_md5s as "partMd5s" from uploads where key = ${key}`
+  return row ?? null
 }
 
 /**

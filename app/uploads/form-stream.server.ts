@@ -187,6 +187,9 @@ async function stageFile(
     contentType: image.type,
     declaredSize: stored.byteSize,
     multipart: stored.byteSize > STREAM_PART_BYTES,
+    // A later submit that keeps this image is held to the digests computed while it streamed.
+    contentMd5: stored.contentMd5,
+    partMd5s: stored.partMd5s,
   })
   return {
     key: stored.key,

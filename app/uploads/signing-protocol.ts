@@ -19,6 +19,13 @@ export const SignedRequestSchema = z.object({
 })
 export type SignedRequest = z.infer<typeof SignedRequestSchema>
 
+/**
+ * The MD5 of the bytes a single PUT or a part will carry, lowercase hex, as the uploader computes it
+ * (app/components/uploader/digest.worker.ts). The server signs it into the URL as Content-MD5, so S3
+ * refuses other bytes (BadDigest), and records it to hold the finished object's ETag to it.
+ */
+export const Md5HexSchema = z.string().regex(/^[0-9a-f]{32}$/, 'not an MD5 in lowercase hex')
+
 /** A refusal, of one request or of a whole call: its message for the admin, and its HTTP status. */
 export const SignRefusalSchema = z.object({ error: z.string(), status: z.number().int().optional() })
 

@@ -1,9 +1,9 @@
 import { LRUCache } from 'lru-cache'
 import { AbortMultipartUploadCommand, ListPartsCommand, type S3Client } from '@aws-sdk/client-s3'
 import { z } from 'zod'
-import type { BatchItem, SignedRequest } from './signing-protocol'
+import { Md5HexSchema, type BatchItem, type SignedRequest } from './signing-protocol'
 import type { Admin } from '~/models/admin.server'
-import { bindUploadId, recordUpload } from '~/models/upload.server'
+import { bindUploadId, recordPartDigests, recordUpload } from '~/models/upload.server'
 import { getEnv } from '~/utils/env.server'
 import type { Presigner } from '~/utils/presign.server'
 import { cleanFileName } from '~/utils/text'
@@ -29,14 +29,19 @@ const Existing = {
   ref: z.string().min(1).max(4096),
 }
 
-/** Every request the browser uploader may have signed; anything else is refused with 400. */
+/**
+ * Every request the browser uploader may have signed; anything else is refused with 400. A single PUT
+ * and a part carry the MD5 of their bytes; it is optional so that pages loaded before digests existed
+ * keep uploading (their uploads are checked as before).
+ */
 export const SignRequestSchema = z.discriminatedUnion('operation', [
-  z.object({ operation: z.literal('putObject'), ...NewUpload }),
+  z.object({ operation: z.literal('putObject'), ...NewUpload, md5: Md5HexSchema.optional() }),
   z.object({ operation: z.literal('createMultipartUpload'), ...NewUpload }),
   z.object({
     operation: z.literal('uploadPart'),
     ...Existing,
     partNumber: z.number().int().min(1).max(10_000),
+    md5: Md5HexSchema.optional(),
   }),
   z.object({ operation: z.literal('listParts'), ...Existing }),
   z.object({ operation: z.literal('completeMultipartUpload'), ...Existing }),
@@ -62,22 +67,31 @@ export const SignBatchSchema = z.object({
     .max(MAX_SIGN_BATCH),
 })
 
-/** Signs each request of a batch on its own; one refusal does not spoil the others. */
+/**
+ * Signs each request of a batch on its own; one refusal does not spoil the others. The parts' digests
+ * are recorded together, one statement per upload, before any of their URLs is answered.
+ */
 export async function signUploadBatch(
   requests: SignRequest[],
   admin: Admin,
   deps: SigningDeps = defaultSigningDeps(),
 ): Promise<{ results: BatchItem[] }> {
+  const digests: PartDigest[] = []
   const results = await Promise.all(
     requests.map((request) =>
-      signUploadRequest(request, admin, deps).catch((error: unknown): BatchItem => {
+      signRequest(request, admin, deps, digests).catch((error: unknown): BatchItem => {
         if (error instanceof SignError) return { error: error.message, status: error.status }
         throw error
       }),
     ),
   )
+  const byKey = new Map<string, PartDigest[]>()
+  for (const digest of digests) byKey.set(digest.key, [...(byKey.get(digest.key) ?? []), digest])
+  await Promise.all([...byKey].map(([key, parts]) => recordPartDigests({ key, adminId: admin.id, parts })))
   return { results }
 }
+
+type PartDigest = { key: string; partNumber: number; md5: string }
 
 export class SignError extends Error {
   constructor(
@@ -119,6 +133,20 @@ export async function signUploadRequest(
   admin: Admin,
   deps: SigningDeps = defaultSigningDeps(),
 ): Promise<SignedRequest> {
+  const digests: PartDigest[] = []
+  const signed = await signRequest(request, admin, deps, digests)
+  const [part] = digests
+  if (part) await recordPartDigests({ key: part.key, adminId: admin.id, parts: digests })
+  return signed
+}
+
+/** signUploadRequest, leaving the recording of a part's digest to the caller (`digests`). */
+async function signRequest(
+  request: SignRequest,
+  admin: Admin,
+  deps: SigningDeps,
+  digests: PartDigest[],
+): Promise<SignedRequest> {
   const { s3, bucket, ttlSeconds, maxImageBytes } = deps
   const presign = (target: Omit<Parameters<Presigner['presign']>[0], 'expiresIn'>) =>
     deps.presigner.presign({ ...target, expiresIn: ttlSeconds })
@@ -135,7 +163,16 @@ export async function signUploadRequest(
       }
       const key = newStagingKey(admin.id, contentType)
       const multipart = request.operation === 'createMultipartUpload'
-      await recordUpload({ key, adminId: admin.id, fileName, contentType, declaredSize: size, multipart })
+      const contentMd5 = request.operation === 'putObject' ? request.md5 : undefined
+      await recordUpload({
+        key,
+        adminId: admin.id,
+        fileName,
+        contentType,
+        declaredSize: size,
+        multipart,
+        contentMd5,
+      })
       const ref = signUploadRef({
         key,
         adminId: admin.id,
@@ -146,13 +183,15 @@ export async function signUploadRequest(
       })
       const headers = { 'content-type': contentType }
       if (!multipart) {
-        // The browser sets Content-Length itself; signing it makes S3 refuse any other size.
+        // The browser sets Content-Length itself; signing it makes S3 refuse any other size, as the
+        // signed Content-MD5 makes it refuse any other bytes.
+        const sent = { ...headers, ...contentMd5Header(contentMd5) }
         const url = await presign({
           method: 'PUT',
           key,
-          headers: { ...headers, 'content-length': String(size) },
+          headers: { ...sent, 'content-length': String(size) },
         })
-        return { method: 'PUT', url, key, headers, ref }
+        return { method: 'PUT', url, key, headers: sent, ref }
       }
       const url = await presign({ method: 'POST', key, query: { uploads: '' }, headers })
       return { method: 'POST', url, key, headers, ref }
@@ -166,13 +205,15 @@ export async function signUploadRequest(
           `Part ${request.partNumber} is out of range: this upload has ${count} parts.`,
         )
       }
+      const headers = contentMd5Header(request.md5)
       const url = await presign({
         method: 'PUT',
         key: request.key,
         query: { partNumber: String(request.partNumber), uploadId: request.uploadId },
-        headers: { 'content-length': String(length) },
+        headers: { ...headers, 'content-length': String(length) },
       })
-      return { method: 'PUT', url }
+      if (request.md5) digests.push({ key: request.key, partNumber: request.partNumber, md5: request.md5 })
+      return { method: 'PUT', url, headers }
     }
     case 'listParts': {
       await requireOwnMultipart(request, admin)
@@ -208,6 +249,11 @@ export async function signUploadRequest(
       return { method: 'DELETE', url }
     }
   }
+}
+
+/** The header S3 checks a body against (base64 of the binary digest); none without a digest. */
+function contentMd5Header(md5: string | undefined): Record<string, string> {
+  return md5 ? { 'content-md5': Buffer.from(md5, 'hex').toString('base64') } : {}
 }
 
 const STAGING_KEY = new RegExp(`^staging/(\\d+)/${UUID_PATTERN}\\.${EXTENSION_PATTERN}$`)

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto'
+import { uploadDigests, type UploadDigests } from '~/models/upload.server'
 import { SNIFF_BYTES } from './sniff'
 import { sniffProblem, sniffUpload } from './sniff.server'
 import { ObjectChangedError, readObjectRange, readObjectStart } from '~/utils/storage.server'
@@ -13,7 +15,10 @@ export interface StagedImage {
   byteSize: number
   width: number
   height: number
-  /** The ETag of the bytes that were checked: the copy into a product is conditional on it. */
+  /**
+   * The ETag of the bytes that were checked (the one the upload's digests imply, where the engine's
+   * ETags are MD5-based): the copy into a product is conditional on it.
+   */
   etag: string
 }
 
@@ -22,7 +27,8 @@ export type StagedCheck = { ok: true; image: StagedImage } | { ok: false; error:
 /**
  * The check every image passes before it is attached, whichever way it was uploaded: the object exists,
  * its size is within the limit, and its header is an accepted image (whatever type it was uploaded as)
- * with dimensions within the limits. The ETag of what was read is kept, so exactly these bytes are copied.
+ * with dimensions within the limits, and its ETag is the one the digests it was uploaded with imply (see
+ * holdEtag). That ETag is kept, so exactly these bytes are copied.
  */
 export async function checkStagedUpload(
   ref: UploadRef,
@@ -38,8 +44,13 @@ export async function checkStagedUpload(
   if (info.byteSize > maxBytes) {
     return { ok: false, error: `${name} is larger than ${formatBytes(maxBytes)}, the limit for one image.` }
   }
-  const etag = info.etag
-  if (!etag) throw new Error(`S3 returned no ETag for ${ref.key}`)
+  if (!info.etag) throw new Error(`S3 returned no ETag for ${ref.key}`)
+  const held = holdEtag(info.etag, await uploadDigests({ key: ref.key }), info.opaqueEtag)
+  if (held.verdict === 'mismatch') {
+    console.warn(`ETag mismatch on ${ref.key}: S3 has ${info.etag}, the digests imply ${held.expected}`)
+    return { ok: false, error: `${name} changed or was damaged on its way to storage; add it again.` }
+  }
+  const etag = held.expected ?? info.etag
   let sniff
   try {
     sniff = await sniffUpload(info.head, {
@@ -67,4 +78,60 @@ export async function checkStagedUpload(
       etag,
     },
   }
+}
+
+export type EtagHeld =
+  | { verdict: 'match'; expected: string }
+  | { verdict: 'mismatch'; expected: string }
+  /** Nothing to compare: no digests were recorded, or this engine's ETags are not MD5-based. */
+  | { verdict: 'unknown'; expected: null }
+
+const MD5_ETAG = /^([0-9a-f]{32})(?:-(\d+))?$/
+const loggedOpaque = new Set<string>()
+
+/**
+ * Compares an object's ETag with the one its upload's digests imply: a single PUT's is the MD5 of its
+ * bytes, a multipart upload's the MD5 of its parts' binary MD5s, then `-` and the part count. Where an
+ * engine's ETags are not MD5-based (AWS under SSE-KMS or SSE-C; engines whose ETags are not 32 hex
+ * digits, with or without `-N`), nothing can be compared, and what holds is S3's own check of the
+ * Content-MD5 signed into every PUT and part (BadDigest); that is logged once per kind.
+ */
+export function holdEtag(etag: string, digests: UploadDigests | null, opaque = false): EtagHeld {
+  const unknown = { verdict: 'unknown', expected: null } as const
+  const whole = digests?.contentMd5 ?? null
+  const parts = digests?.partMd5s ? multipartEtag(digests.partMd5s) : null
+  if (!whole && !parts) return unknown
+  const form = MD5_ETAG.exec(etag.replace(/"/g, '').toLowerCase())
+  if (opaque || !form) {
+    notMd5Based(opaque ? 'objects are encrypted with SSE-KMS or SSE-C' : `its ETags look like ${etag}`)
+    return unknown
+  }
+  // A multipart ETag on a single PUT, or a plain MD5 on a multipart upload, is another object than
+  // the one uploaded (AWS: an ETag that is not an MD5 is not 32 hex digits).
+  const expected = form[2] ? parts : whole
+  if (!expected) return { verdict: 'mismatch', expected: `"${whole ?? parts}"` }
+  const quoted = `"${expected}"`
+  return form[0] === expected
+    ? { verdict: 'match', expected: quoted }
+    : { verdict: 'mismatch', expected: quoted }
+}
+
+/** The multipart ETag parts 1..N with these digests make, or null unless every part from 1 on is known. */
+function multipartEtag(partMd5s: Record<string, string>) {
+  const count = Object.keys(partMd5s).length
+  const hash = createHash('md5')
+  for (let n = 1; n <= count; n++) {
+    const md5 = partMd5s[n]
+    if (!md5) return null
+    hash.update(Buffer.from(md5, 'hex'))
+  }
+  return count > 0 ? `${hash.digest('hex')}-${count}` : null
+}
+
+function notMd5Based(why: string) {
+  if (loggedOpaque.has(why)) return
+  loggedOpaque.add(why)
+  console.warn(
+    `Storage ETags are not MD5-based here (${why}): uploads are not compared with their digests; S3's check of each request's Content-MD5 still holds.`,
+  )
 }

@@ -7,8 +7,10 @@ import {
   UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3'
+import { createHash } from 'node:crypto'
 import { getEnv } from '~/utils/env.server'
-import { getS3, ObjectTooLargeError, StorageError } from '~/utils/storage.server'
+import { deleteObjects, getS3, ObjectTooLargeError, StorageError } from '~/utils/storage.server'
+import { holdEtag } from './staged-image.server'
 
 /** Multipart part size for server-side streaming; S3 needs at least 5 MiB for every part but the last. */
 export const STREAM_PART_BYTES = 6 * 1024 * 1024
@@ -37,30 +39,66 @@ export interface StreamUploadOptions {
   bucket?: string
 }
 
+/** The object was stored with other bytes than the server sent (its ETag is not the digests'); it is deleted. */
+export class DamagedUploadError extends StorageError {
+  override name = 'DamagedUploadError'
+}
+
+export interface StreamedObject {
+  key: string
+  byteSize: number
+  contentType: string
+  /** The object's ETag, checked against the digests below where the engine's ETags are MD5-based. */
+  etag: string
+  /** Lowercase hex MD5 of the whole body. */
+  contentMd5: string
+  /** Lowercase hex MD5 of each part, first part first; null for a single PutObject. */
+  partMd5s: string[] | null
+}
+
 /**
  * Streams a body to S3 holding at most STREAM_PARALLEL_PARTS + 1 part buffers (STREAM_PART_BYTES each),
  * recycled (idleParts) so neither a long upload nor the next one makes garbage: one PutObject for a body
- * smaller than a part, multipart otherwise. Throws ObjectTooLargeError as soon as the body passes
- * maxBytes and aborts the multipart upload on any failure, so nothing is left behind. The caller drains
- * the source after an error.
+ * smaller than a part, multipart otherwise. Every request carries the Content-MD5 of its bytes (S3
+ * refuses other bytes with BadDigest), and the object's ETag is held to the digests (DamagedUploadError).
+ * Throws ObjectTooLargeError as soon as the body passes maxBytes and aborts the multipart upload on any
+ * failure, so nothing is left behind. The caller drains the source after an error.
  */
-export async function streamToS3(
-  options: StreamUploadOptions,
-): Promise<{ key: string; byteSize: number; contentType: string; etag: string }> {
+export async function streamToS3(options: StreamUploadOptions): Promise<StreamedObject> {
   const s3 = options.s3 ?? getS3()
   const bucket = options.bucket ?? getEnv().S3_BUCKET
   const parts = partsOf(options.source, STREAM_PART_BYTES, options.maxBytes, idleParts)
+  const whole = createHash('md5')
+  const digest = (body: Uint8Array) => {
+    whole.update(body)
+    return createHash('md5').update(body).digest()
+  }
 
   const first = await parts.next()
   const head = first.done ? new Uint8Array(0) : first.value
   const { key, contentType } = await options.inspect(head)
   const second = first.done ? first : await parts.next()
   if (second.done) {
-    const { ETag } = await s3.send(
-      new PutObjectCommand({ Bucket: bucket, Key: key, Body: head, ContentType: contentType }),
+    const md5 = digest(head)
+    const { ETag, ...put } = await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: head,
+        ContentType: contentType,
+        ContentMD5: md5.toString('base64'),
+      }),
     )
     if (!ETag) throw new StorageError(`S3 returned no ETag for ${key}`)
-    return { key, byteSize: head.length, contentType, etag: ETag }
+    const stored: StreamedObject = {
+      key,
+      byteSize: head.length,
+      contentType,
+      etag: ETag,
+      contentMd5: md5.toString('hex'),
+      partMd5s: null,
+    }
+    return await heldToDigests(stored, opaqueEtag(put), s3, bucket)
   }
 
   const { UploadId } = await s3.send(
@@ -68,13 +106,26 @@ export async function streamToS3(
   )
   if (!UploadId) throw new StorageError('S3 returned no UploadId')
   const completed: { PartNumber: number; ETag: string }[] = []
+  const partMd5s: string[] = []
   const inFlight = new Set<Promise<void>>()
   let byteSize = 0
   let failure: unknown
   const send = (body: Uint8Array, partNumber: number) => {
     byteSize += body.length
+    // Hashed before it is sent, while the part buffer is certainly this part's bytes.
+    const md5 = digest(body)
+    partMd5s[partNumber - 1] = md5.toString('hex')
     const task = s3
-      .send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: partNumber, Body: body }))
+      .send(
+        new UploadPartCommand({
+          Bucket: bucket,
+          Key: key,
+          UploadId,
+          PartNumber: partNumber,
+          Body: body,
+          ContentMD5: md5.toString('base64'),
+        }),
+      )
       .then((result) => {
         if (!result.ETag) throw new StorageError(`S3 returned no ETag for part ${partNumber}`)
         completed.push({ PartNumber: partNumber, ETag: result.ETag })
@@ -117,14 +168,35 @@ export async function streamToS3(
     // Ceph RGW 16 answers Complete with an empty ETag; the object itself has one.
     const etag = completion.ETag || (await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).ETag
     if (!etag) throw new StorageError(`S3 returned no ETag for ${key}`)
-    return { key, byteSize, contentType, etag }
+    const stored = { key, byteSize, contentType, etag, contentMd5: whole.digest('hex'), partMd5s }
+    return await heldToDigests(stored, opaqueEtag(completion), s3, bucket)
   } catch (error) {
+    if (error instanceof DamagedUploadError) throw error
     await Promise.allSettled(inFlight)
     await s3
       .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId }))
       .catch((abortError: unknown) => console.error(`Could not abort multipart upload of ${key}`, abortError))
     throw error
   }
+}
+
+/** The stored object, once its ETag is the one its digests imply (or cannot be compared); else deleted. */
+async function heldToDigests(stored: StreamedObject, opaque: boolean, s3: S3Client, bucket: string) {
+  const { contentMd5, partMd5s } = stored
+  const parts = partMd5s && Object.fromEntries(partMd5s.map((md5, i) => [i + 1, md5]))
+  const held = holdEtag(stored.etag, { multipart: parts !== null, contentMd5, partMd5s: parts }, opaque)
+  if (held.verdict !== 'mismatch') return stored
+  await deleteObjects([stored.key], { s3, bucket }).catch((error: unknown) =>
+    console.error(`Could not delete the damaged upload ${stored.key}`, error),
+  )
+  throw new DamagedUploadError(
+    `S3 stored ${stored.key} with ETag ${stored.etag}; the bytes sent imply ${held.expected}`,
+  )
+}
+
+/** Whether S3 says the object is encrypted in a way (SSE-KMS, SSE-C) under which its ETag is not an MD5. */
+function opaqueEtag(output: { ServerSideEncryption?: string; SSECustomerAlgorithm?: string }) {
+  return Boolean(output.SSECustomerAlgorithm) || (output.ServerSideEncryption ?? '').startsWith('aws:kms')
 }
 
 /** Below this many bytes a file is held in the chunks it came in; past it, it gets a part buffer. */

@@ -207,8 +207,12 @@ export async function checkBucket(s3: S3Client, { bucket, origins }: { bucket: s
     const missing = UPLOADER_METHODS.filter((m) => !methods.has(m))
     if (missing.length > 0) problems.push(`CORS for ${origin} does not allow ${missing.join(', ')}`)
     const headers = matching.flatMap((rule) => (rule.AllowedHeaders ?? []).map((h) => h.toLowerCase()))
-    if (!headers.includes('*') && !headers.includes('content-type')) {
-      problems.push(`CORS for ${origin} does not allow the Content-Type header`)
+    for (const header of ['content-type', 'content-md5']) {
+      if (!headers.includes('*') && !headers.includes(header)) {
+        problems.push(
+          `CORS for ${origin} does not allow the ${header === 'content-md5' ? 'Content-MD5' : 'Content-Type'} header`,
+        )
+      }
     }
     const exposed = matching.flatMap((rule) => (rule.ExposeHeaders ?? []).map((h) => h.toLowerCase()))
     if (!exposed.includes('etag'))

@@ -127,24 +127,33 @@ export async function headObject(key: string): Promise<ObjectInfo | null> {
 
 /**
  * The first `bytes` bytes of an object with its whole size and type, in one request (a ranged GET's
- * Content-Range carries the total); null when it does not exist.
+ * Content-Range carries the total); null when it does not exist. `opaqueEtag` says the engine reported
+ * encryption (SSE-KMS, SSE-C) under which, on AWS, an ETag is not the MD5 of the bytes.
  */
 export async function readObjectStart(
   key: string,
   bytes: number,
-): Promise<(ObjectInfo & { head: Uint8Array }) | null> {
+): Promise<(ObjectInfo & { head: Uint8Array; opaqueEtag: boolean }) | null> {
   try {
     const result = await getS3().send(
       new GetObjectCommand({ Bucket: getEnv().S3_BUCKET, Key: key, Range: `bytes=0-${bytes - 1}` }),
     )
     const head = result.Body ? await result.Body.transformToByteArray() : new Uint8Array(0)
     const total = Number(/\/(\d+)$/.exec(result.ContentRange ?? '')?.[1] ?? head.length)
-    return { byteSize: total, contentType: result.ContentType, etag: result.ETag, head }
+    const opaqueEtag =
+      Boolean(result.SSECustomerAlgorithm) || (result.ServerSideEncryption ?? '').startsWith('aws:kms')
+    return { byteSize: total, contentType: result.ContentType, etag: result.ETag, head, opaqueEtag }
   } catch (error) {
     if (isNotFound(error)) return null
     // A range of an empty object is unsatisfiable: the object exists and has no bytes.
     if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 416) {
-      return { byteSize: 0, contentType: undefined, etag: undefined, head: new Uint8Array(0) }
+      return {
+        byteSize: 0,
+        contentType: undefined,
+        etag: undefined,
+        head: new Uint8Array(0),
+        opaqueEtag: false,
+      }
     }
     throw error
   }
@@ -176,8 +185,10 @@ export async function readObjectRange(key: string, start: number, length: number
 
 /**
  * Server-side copy inside the bucket (the bytes never pass through this process), only if the source is
- * still the object whose ETag was checked, else ObjectChangedError. The copy gets the type the server
- * sniffed and none of the metadata the uploader chose.
+ * still the object whose ETag was checked, else ObjectChangedError. `ifMatch` is the ETag the upload's
+ * digests imply where the engine's ETags are MD5-based (checkStagedUpload), so the copy is held to the
+ * bytes the browser hashed. The copy gets the type the server sniffed and none of the metadata the
+ * uploader chose.
  */
 export async function copyObject({
   from,

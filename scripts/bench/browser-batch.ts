@@ -39,11 +39,12 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 7)
 const LINK_MIB = Number(process.env.BENCH_LINK_MIB ?? 40)
 const LINK_RUNS = Number(process.env.BENCH_LINK_RUNS ?? 5)
 
-type Way = 'app' | 'headless' | 'single' | 'bare' | 'xhr' | 'stock'
-const WAYS: Way[] = ['app', 'headless', 'single', 'bare', 'xhr', 'stock']
+type Way = 'app' | 'headless' | 'nodigest' | 'single' | 'bare' | 'xhr' | 'stock'
+const WAYS: Way[] = ['app', 'headless', 'nodigest', 'single', 'bare', 'xhr', 'stock']
 const LABEL: Record<Way, string> = {
   app: "app's Dashboard",
   headless: "app's uploader, no UI",
+  nodigest: "app's uploader, no UI, no digests",
   single: "app's uploader, no UI, 128 MiB as one PUT",
   bare: 'bare fetch()',
   xhr: 'bare XMLHttpRequest',
@@ -54,17 +55,20 @@ const perWay = <T>() => Object.fromEntries(WAYS.map((way) => [way, [] as T[]])) 
 /**
  * 20 images of 2 MiB and one of 128 MiB, real PNGs of their size (every pixel its own), dropped in
  * Chromium, from the drop until every upload is done, several ways in the same page and run: the app's
- * Dashboard; the app's own uploader with no UI (the same Uppy instance: signing, multipart, checks), and
- * the same sending the 128 MiB file as one PUT; bare fetch() PUTs of the same files to presigned URLs
+ * Dashboard; the app's own uploader with no UI (the same Uppy instance: digests, signing, multipart,
+ * checks), the same without digests (what hashing costs), and the same sending the 128 MiB file as one
+ * PUT; bare fetch() PUTs of the same files to presigned URLs
  * (the goal's baseline), and the same with XMLHttpRequest; and a stock Uppy 6 Dashboard (unpatched,
  * @uppy/aws-s3 defaults, a plain signing endpoint). Presigned PUTs sent from Node are a diagnostic row.
  * The job worker runs apart (RUN_WORKER=false), as on a server with more cores: here its image
  * processing would take the two cores the browser and S3 are measured on.
  *   BENCH_RUNS=7  BENCH_WORKER=true (the worker in the server)
- *   BENCH_WAYS=app,headless,bare (a subset of app,headless,single,bare,xhr,stock)
+ *   BENCH_WAYS=app,headless,bare (a subset of app,headless,nodigest,single,bare,xhr,stock)
  *   BENCH_PROFILE=dir (a DevTools CPU profile of the page's main thread for each way and run)
  *   BENCH_TRACE=dir (a Chromium trace of every thread of the browser for each way and run)
- * A second phase runs the Dashboard, the uploader with no UI and bare fetch() again over an uplink
+ * Each run also hashes the files with the uploader's digest worker alone (MiB/s of one core).
+ * A second phase runs the Dashboard, the uploader with no UI (with and without digests) and bare
+ * fetch() again over an uplink
  * Chromium emulates (BENCH_LINK_MIB=40 MiB/s, BENCH_LINK_RUNS=5; 0 skips it), where the link and not
  * this machine's two cores sets the pace.
  */
@@ -91,6 +95,8 @@ export async function benchBrowserBatch(): Promise<Row[]> {
     comm.startsWith('chrom') ? chromiumProcess(pid) : classify(pid, comm)
   const cpu = { ...perWay<Record<string, number>>(), node: [] as Record<string, number>[] }
   const ms = { ...perWay<number>(), node: [] as number[], nodeDisk: [] as number[] }
+  /** MiB/s of the uploader's digest worker hashing the batch's files, one run each. */
+  const digestRates: number[] = []
   const spans = perWay<{ first: number; last: number }>()
   /** Runs `work` and adds the CPU time each group used meanwhile to `into`. */
   const countingCpu = async <T>(into: Record<string, number>[], work: () => Promise<T>) => {
@@ -167,11 +173,13 @@ export async function benchBrowserBatch(): Promise<Row[]> {
         ? dropOnAppDashboard(page, dropped, files.length)
         : way === 'headless'
           ? addToHeadlessUploader(page, dropped, files.length, bundles.headless)
-          : way === 'single'
-            ? addToHeadlessUploader(page, dropped, files.length, bundles.headless, { onePut: true })
-            : way === 'bare' || way === 'xhr'
-              ? barePuts(page, dropped, s3, bucket, way)
-              : dropOnStockUppy(page, dropped, files.length, bundles.stock, signer.url)
+          : way === 'nodigest'
+            ? addToHeadlessUploader(page, dropped, files.length, bundles.headless, { digests: false })
+            : way === 'single'
+              ? addToHeadlessUploader(page, dropped, files.length, bundles.headless, { onePut: true })
+              : way === 'bare' || way === 'xhr'
+                ? barePuts(page, dropped, s3, bucket, way)
+                : dropOnStockUppy(page, dropped, files.length, bundles.stock, signer.url)
     const ways = process.env.BENCH_WAYS ? (process.env.BENCH_WAYS.split(',') as Way[]) : WAYS
     for (let run = 0; run < RUNS; run++) {
       console.log(`  run ${run + 1} of ${RUNS}`)
@@ -198,6 +206,10 @@ export async function benchBrowserBatch(): Promise<Row[]> {
         spans[way].push(await s3Span(wayPage, started))
         await settle(classify, ['browser', 'app', 's3'])
       }
+      if (ways.includes('headless')) {
+        digestRates.push(await digestRate(page, dropped, bundles.headless))
+        await settle(classify, ['browser', 'app', 's3'])
+      }
       await page.close()
       await stockPage?.close()
       await countingCpu(cpu.node, () => viaNode(run))
@@ -209,8 +221,13 @@ export async function benchBrowserBatch(): Promise<Row[]> {
 
     // The same batch where the link sets the pace: Chromium throttles the page's uploads together to
     // LINK_MIB (the DevTools network emulation, in its network service).
-    const linkWays = (['app', 'headless', 'bare'] as const).filter((way) => ways.includes(way))
-    const linkMs = { app: [] as number[], headless: [] as number[], bare: [] as number[] }
+    const linkWays = (['app', 'headless', 'nodigest', 'bare'] as const).filter((way) => ways.includes(way))
+    const linkMs = {
+      app: [] as number[],
+      headless: [] as number[],
+      nodigest: [] as number[],
+      bare: [] as number[],
+    }
     for (let run = 0; linkWays.length > 0 && run < LINK_RUNS; run++) {
       console.log(`  over a ${LINK_MIB} MiB/s uplink: run ${run + 1} of ${LINK_RUNS}`)
       const page = await openUploaderPage(ctx.app.url, LINK_MIB * MiB)
@@ -291,6 +308,21 @@ export async function benchBrowserBatch(): Promise<Row[]> {
           ms.bare,
           'bare fetch()',
         ),
+      ran('headless', 'nodigest') &&
+        diagnostic(
+          `  (diagnostic) hashing's cost: no UI with digests against the same without`,
+          ms.headless,
+          ms.nodigest,
+          'no digests',
+        ),
+      digestRates.length > 0 && {
+        benchmark: `  (diagnostic) MD5 rate of the digest worker (hash-wasm, one core), the batch's files`,
+        measured: `${median(digestRates).toFixed(0)} MiB/s`,
+        baseline: '-',
+        result: `runs ${Math.min(...digestRates).toFixed(0)}-${Math.max(...digestRates).toFixed(0)} MiB/s`,
+        goal: '-',
+        verdict: '-',
+      },
       ran('headless', 'single', 'bare') &&
         diagnostic(
           `  (diagnostic) multipart's cost: no UI against the same with the 128 MiB file as one PUT`,
@@ -330,6 +362,17 @@ export async function benchBrowserBatch(): Promise<Row[]> {
           linkMs.headless,
           'no UI',
         ),
+      linkMs.headless.length > 0 &&
+        linkMs.nodigest.length > 0 &&
+        (() => {
+          const { ratio, ...shown } = compare(linkMs.headless, linkMs.nodigest, 'no digests')
+          return {
+            benchmark: `  hashing's cost over that uplink: the uploader with no UI, with digests against without`,
+            ...shown,
+            goal: '<= 1.05x',
+            verdict: ratio.median <= 1.05 ? 'PASS' : 'MISS',
+          }
+        })(),
     ].filter((row): row is Row => row !== false)
     for (const way of ways) {
       rows.push({
@@ -570,11 +613,11 @@ async function addToHeadlessUploader(
   dataTransfer: JSHandle<DataTransfer>,
   count: number,
   bundle: string,
-  { onePut = false } = {},
+  { onePut = false, digests = true } = {},
 ) {
   await page.addScriptTag({ content: bundle })
   return page.evaluate(
-    async ({ dataTransfer, count, onePut }) => {
+    async ({ dataTransfer, count, onePut, digests }) => {
       // The settings the page's loader gave its own uploader.
       const router = (
         window as unknown as { __remixRouter: { state: { loaderData: Record<string, unknown> } } }
@@ -584,6 +627,7 @@ async function addToHeadlessUploader(
       }
       const uppy = window.startHeadlessUploader(
         onePut ? { ...uploader, multipartThresholdBytes: Number.MAX_SAFE_INTEGER } : uploader,
+        { digests },
       )
       const done = new Promise<void>((resolve, reject) =>
         uppy.on('complete', (result) => {
@@ -605,8 +649,18 @@ async function addToHeadlessUploader(
       uppy.destroy()
       return { started, elapsed }
     },
-    { dataTransfer, count, onePut },
+    { dataTransfer, count, onePut, digests },
   )
+}
+
+/** MiB/s of the uploader's digest worker hashing the dropped files one after another, in the page. */
+async function digestRate(page: Page, dataTransfer: JSHandle<DataTransfer>, bundle: string) {
+  await page.addScriptTag({ content: bundle })
+  const { bytes, ms } = await page.evaluate(
+    (dataTransfer) => window.benchDigestRate(Array.from(dataTransfer.files)),
+    dataTransfer,
+  )
+  return bytes / MiB / (ms / 1000)
 }
 
 /** A stock Uppy Dashboard put into the same page: done at Uppy's `complete` with every file uploaded. */

@@ -31,10 +31,14 @@ test('an untouched form lets the admin go without asking', async ({ page }) => {
   await expect(page).toHaveURL(/\/products$/)
 })
 
-test('while an image uploads, a link away says so, and closing the tab asks the browser', async ({ page }) => {
+test('while an image uploads, a link away says so, and closing the tab asks the browser', async ({
+  page,
+}) => {
   await openNewProduct(page)
   await throttleUploads(page, 256 * 1024)
-  await dropFiles(page, [{ name: 'slow.png', type: 'image/png', width: 600, height: 400, padTo: 3 * 1024 * 1024 }])
+  await dropFiles(page, [
+    { name: 'slow.png', type: 'image/png', width: 600, height: 400, padTo: 3 * 1024 * 1024 },
+  ])
   await expect(page.getByRole('status').filter({ hasText: '1 image is still uploading' })).toBeVisible()
   await page.getByRole('link', { name: '← All products' }).click()
   await expect(leaveDialog(page)).toContainText('1 image is still uploading, and leaving stops it.')

@@ -95,6 +95,7 @@ describe('the start-up bucket check', () => {
     ).toEqual([
       'CORS for http://shop.example does not allow POST, DELETE, HEAD',
       'CORS for http://shop.example does not allow the Content-Type header',
+      'CORS for http://shop.example does not allow the Content-MD5 header',
       'CORS for http://shop.example does not expose ETag (multipart uploads need it)',
       'no CORS rule allows the origin http://admin.example',
     ])

@@ -78,7 +78,7 @@ describe('GET /uploads/preview', () => {
     await checkUpload({
       request: new Request('http://localhost/uploads/check', {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json', Origin: 'http://localhost', Cookie: cookie },
+        headers: { 'Content-Type': 'application/json', Origin: getEnv().APP_ORIGIN, Cookie: cookie },
         body: JSON.stringify({ refs: [ref] }),
       }),
       params: {},
@@ -106,7 +106,7 @@ describe('POST /uploads/check', () => {
       checkUpload({
         request: new Request('http://localhost/uploads/check', {
           method: 'POST',
-          headers: { 'Content-Type': 'application/json', Origin: 'http://localhost', ...headers },
+          headers: { 'Content-Type': 'application/json', Origin: getEnv().APP_ORIGIN, ...headers },
           body: JSON.stringify(body),
         }),
         params: {},

@@ -204,7 +204,7 @@ describe('POST /uploads/sign', () => {
 
   it('signs for a signed-in admin from the app origin', async () => {
     const cookie = await sessionCookie(admin)
-    const response = await call(putRequest, { Cookie: cookie, Origin: 'http://localhost' })
+    const response = await call(putRequest, { Cookie: cookie, Origin: getEnv().APP_ORIGIN })
     expect(response.status).toBe(200)
     expect(await response.json()).toMatchObject({
       method: 'PUT',

@@ -2,8 +2,9 @@ import AwsS3, { type AwsBody } from '@uppy/aws-s3'
 import Uppy, { type Meta, type UppyFile } from '@uppy/core'
 import { partSizeFor, type UploaderSettings } from '~/uploads/limits'
 import { ACCEPTED_FILE_TYPES, ALLOWED_IMAGE_TYPES, imageTypeForFileName } from '~/uploads/image-types'
+import { FileDigests } from './digest.client'
 import { EarlyChecks } from './early-checks.client'
-import { SigningError, UploadSigner } from './signer.client'
+import { SigningError, UploadSigner, type UploadFile } from './signer.client'
 
 export type ImageMeta = Meta & { uploadRef?: string; serverKey?: string }
 export type ImageUppy = Uppy<ImageMeta, AwsBody>
@@ -64,12 +65,25 @@ export function attachRetryPolicy(instance: ImageUppy, changed: () => void) {
 }
 
 /**
- * An Uppy whose files go straight to S3 through URLs the server signs: each drop signed ahead in one
- * round trip, the largest files first in the queue, multipart files given the connections the others
- * leave free, and finished uploads checked by the server in batches (their variants start then).
+ * An Uppy whose files go straight to S3 through URLs the server signs: every single PUT and part
+ * signed with the MD5 of its bytes (hashed in a worker), each drop signed ahead in few round trips, the
+ * largest files first in the queue, multipart files given the connections the others leave free, and
+ * finished uploads checked by the server in batches (their variants start then). `digests: false` is
+ * for the benchmark's comparison only.
  */
-export function createImageUppy(s: UploaderSettings, keptCount: () => number): ImageUppy {
-  const signer = new UploadSigner(s.urlTtlSeconds * 1000)
+export function createImageUppy(
+  s: UploaderSettings,
+  keptCount: () => number,
+  { digests = true }: { digests?: boolean } = {},
+): ImageUppy {
+  const signer = new UploadSigner(s.urlTtlSeconds * 1000, undefined, digests ? new FileDigests() : null)
+  const uploadFile = (file: ImageFile): UploadFile => ({
+    id: file.id,
+    name: file.name ?? 'image',
+    type: file.type,
+    size: file.size ?? 0,
+    data: file.data as Blob,
+  })
   const multipart = (file: ImageFile) => (file.size ?? 0) > s.multipartThresholdBytes
   const instance: ImageUppy = new Uppy<ImageMeta, AwsBody>({
     autoProceed: true,
@@ -109,10 +123,7 @@ export function createImageUppy(s: UploaderSettings, keptCount: () => number): I
     allowedMetaFields: false,
     signRequest: async (request) => {
       const file = instance.getFile(request.key)
-      const answer = await signer.sign(
-        request,
-        file && { id: file.id, name: file.name ?? 'image', type: file.type, size: file.size ?? 0 },
-      )
+      const answer = await signer.sign(request, file && uploadFile(file))
       if (file && answer.ref && answer.key)
         instance.setFileMeta(file.id, { uploadRef: answer.ref, serverKey: answer.key })
       return { url: answer.url, key: answer.key, headers: answer.headers }
@@ -120,16 +131,12 @@ export function createImageUppy(s: UploaderSettings, keptCount: () => number): I
   })
   // Every file of a drop is signed in one round trip, before its turn in the queue comes.
   instance.on('files-added', (added) =>
-    signer.signAhead(
-      added.map((file) => ({
-        id: file.id,
-        name: file.name ?? 'image',
-        type: file.type,
-        size: file.size ?? 0,
-        multipart: multipart(file),
-      })),
-    ),
+    signer.signAhead(added.map((file) => ({ ...uploadFile(file), multipart: multipart(file) }))),
   )
+  instance.on('upload-success', (file) => file && signer.forget(file.id))
+  instance.on('file-removed', (file) => signer.forget(file.id))
+  // Uppy's destroy() cancels everything too: the worker goes with it (and starts again if needed).
+  instance.on('cancel-all', () => signer.dispose())
   // Largest files first: a big multipart file started last would finish long after the rest. Only the
   // upload queue is reordered; the Dashboard and the hidden inputs keep the order the admin added the
   // files in. (Uppy re-reads the upload's file list after each pre-processor.)
