@@ -75,6 +75,7 @@ export default memo(function ImageUploader({
       ) : (
         <p>Loading the uploader…</p>
       )}
+      <OfflineNotice />
       <ul className="upload-errors" aria-live="polite" aria-label="Upload problems">
         {files
           .filter((file) => file.error)
@@ -96,6 +97,29 @@ export default memo(function ImageUploader({
     </div>
   )
 })
+
+/**
+ * Says that the browser is offline, for as long as it is (Uppy's own notice, given no duration, hides
+ * at once in Uppy 6). The uploads wait meanwhile (attachRetryPolicy) and go on when it is back.
+ */
+function OfflineNotice() {
+  const [offline, setOffline] = useState(false)
+  useEffect(() => {
+    const update = () => setOffline(navigator.onLine === false)
+    update()
+    window.addEventListener('online', update)
+    window.addEventListener('offline', update)
+    return () => {
+      window.removeEventListener('online', update)
+      window.removeEventListener('offline', update)
+    }
+  }, [])
+  return (
+    <p className="offline-notice" role="status" hidden={!offline}>
+      {offline ? 'You are offline. The uploads wait, and go on by themselves once the network is back.' : ''}
+    </p>
+  )
+}
 
 /**
  * The form's Uppy instance, made once per mount (not in useState, so StrictMode's mount-unmount-mount
