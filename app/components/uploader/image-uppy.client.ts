@@ -13,20 +13,14 @@ export type ImageFile = UppyFile<ImageMeta, AwsBody>
 /** Delays of the automatic retries; each retry signs every request again, so an expired URL heals itself. */
 const RETRY_DELAYS_MS = [1000, 3000, 6000]
 
-/** What a file waiting for the network says, under the Dashboard and on its row. */
-export const WAITING_FOR_NETWORK = 'Waiting for the network; the upload goes on by itself once it is back.'
-
 /**
  * Retries a failed upload on its own, up to RETRY_DELAYS_MS.length times (each retry signs every
  * request again, so an expired URL heals itself); a refusal the server means (a 4xx from signing) is
- * final. A failure while the browser is offline spends no attempt: the file waits, and goes on when
- * the network is back (Uppy's 'back-online'), its URLs signed again. Says which files are waiting for
- * a retry, and calls `changed` when that set changes.
+ * final. Says which files are waiting for a retry, and calls `changed` when that set changes.
  */
 export function attachRetryPolicy(instance: ImageUppy, changed: () => void) {
   const attempts = new Map<string, number>()
   const retrying = new Set<string>()
-  const offline = new Set<string>()
   const timers = new Set<ReturnType<typeof setTimeout>>()
   const onSuccess = (file: ImageFile | undefined) => {
     if (file) attempts.delete(file.id)
@@ -35,13 +29,6 @@ export function attachRetryPolicy(instance: ImageUppy, changed: () => void) {
     if (!file) return
     const attempt = attempts.get(file.id) ?? 0
     const retryable = !(error instanceof SigningError) || error.status >= 500
-    if (retryable && navigator.onLine === false) {
-      offline.add(file.id)
-      retrying.add(file.id)
-      instance.setFileState(file.id, { error: WAITING_FOR_NETWORK })
-      queueMicrotask(changed)
-      return
-    }
     if (retryable && attempt < RETRY_DELAYS_MS.length) {
       attempts.set(file.id, attempt + 1)
       retrying.add(file.id)
@@ -59,22 +46,12 @@ export function attachRetryPolicy(instance: ImageUppy, changed: () => void) {
     instance.setFileState(file.id, { error: describeError(error) })
     queueMicrotask(changed)
   }
-  const onBackOnline = () => {
-    for (const id of offline) {
-      retrying.delete(id)
-      if (instance.getFile(id)?.error) void instance.retryUpload(id)
-    }
-    offline.clear()
-    changed()
-  }
   const onRemoved = (file: ImageFile) => {
     attempts.delete(file.id)
     retrying.delete(file.id)
-    offline.delete(file.id)
   }
   instance.on('upload-success', onSuccess)
   instance.on('upload-error', onError)
-  instance.on('back-online', onBackOnline)
   instance.on('file-removed', onRemoved)
   return {
     retrying: retrying as ReadonlySet<string>,
@@ -82,7 +59,6 @@ export function attachRetryPolicy(instance: ImageUppy, changed: () => void) {
       for (const timer of timers) clearTimeout(timer)
       instance.off('upload-success', onSuccess)
       instance.off('upload-error', onError)
-      instance.off('back-online', onBackOnline)
       instance.off('file-removed', onRemoved)
     },
   }
