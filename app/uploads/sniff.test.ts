@@ -36,38 +36,10 @@ describe('detectImageType', () => {
     ['image/jpeg', jpeg(10, 20)],
     ['image/webp', webpVp8x(640, 480)],
     ['image/avif', avif(800, 600)],
-    [
-      'image/heic',
-      heifHead({
-        brands: ['heic', 'mif1'],
-        items: [{ id: 1, type: 'hvc1', width: 8, height: 8 }],
-        primary: 1,
-      }),
-    ],
-    [
-      'image/heic',
-      heifHead({
-        brands: ['mif1', 'heic'],
-        items: [{ id: 1, type: 'hvc1', width: 8, height: 8 }],
-        primary: 1,
-      }),
-    ],
-    [
-      'image/heif',
-      heifHead({
-        brands: ['mif1', 'miaf'],
-        items: [{ id: 1, type: 'hvc1', width: 8, height: 8 }],
-        primary: 1,
-      }),
-    ],
-    [
-      'image/avif',
-      heifHead({
-        brands: ['avis', 'msf1'],
-        items: [{ id: 1, type: 'av01', width: 8, height: 8 }],
-        primary: 1,
-      }),
-    ],
+    ['image/heic', heif(['heic', 'mif1'], 'hvc1')],
+    ['image/heic', heif(['mif1', 'heic'], 'hvc1')],
+    ['image/heif', heif(['mif1', 'miaf'], 'hvc1')],
+    ['image/avif', heif(['avis', 'msf1'], 'av01')],
   ])('recognises %s by its first bytes', (type, bytes) => {
     expect(detectImageType(bytes)).toBe(type)
   })
