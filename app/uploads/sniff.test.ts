@@ -21,12 +21,13 @@ function webpVp8x(width: number, height: number) {
   return b
 }
 
+/** A HEIF file's first bytes: these brands, one primary image item of `type`. */
+function heif(brands: string[], type = 'hvc1', width = 8, height = 8) {
+  return heifHead({ brands, items: [{ id: 1, type, width, height }], primary: 1 })
+}
+
 function avif(width: number, height: number) {
-  return heifHead({
-    brands: ['avif', 'mif1', 'miaf'],
-    items: [{ id: 1, type: 'av01', width, height }],
-    primary: 1,
-  })
+  return heif(['avif', 'mif1', 'miaf'], 'av01', width, height)
 }
 
 describe('detectImageType', () => {
