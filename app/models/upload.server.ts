@@ -93,3 +93,11 @@ export async function forgetUnattachedUploads({
     delete from uploads where attached_to is null and created_at < ${before} and key like ${`${prefix}%`}`
   return forgotten.count
 }
+
+/** Uploads an admin has had signed since `since` and not attached to a product: the cap counts them. */
+export async function countOpenUploads({ adminId, since }: { adminId: number; since: Date }) {
+  const [row] = await getSql()<{ n: number }[]>`
+    select count(*)::int as n from uploads
+    where admin_id = ${adminId} and attached_to is null and created_at > ${since}`
+  return row!.n
+}

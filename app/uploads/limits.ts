@@ -16,6 +16,16 @@ export const MAX_IMAGE_SIDE = 16_383
 
 /** Files above this go up as S3 multipart uploads (setting MULTIPART_THRESHOLD_BYTES). */
 export const DEFAULT_MULTIPART_THRESHOLD_BYTES = 16 * 1024 * 1024
+/**
+ * Per-admin limits on new uploads (settings MAX_OPEN_UPLOADS_PER_ADMIN, NEW_UPLOADS_PER_MINUTE, and per
+ * address NEW_UPLOADS_PER_MINUTE_PER_ADDRESS): far above a real admin (a batch of 20 photos, several
+ * forms open, a retried drop), far below a script signing thousands of uploads of 32 MiB each, which
+ * staging would hold until its lifecycle rule runs a day later.
+ */
+export const DEFAULT_MAX_OPEN_UPLOADS_PER_ADMIN = 500
+export const DEFAULT_NEW_UPLOADS_PER_MINUTE = 300
+export const DEFAULT_NEW_UPLOADS_PER_MINUTE_PER_ADDRESS = 600
+
 /** Files uploading at once from one form (setting UPLOAD_CONCURRENCY). */
 export const DEFAULT_UPLOAD_CONCURRENCY = 6
 

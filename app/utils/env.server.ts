@@ -5,6 +5,9 @@ import {
   DEFAULT_MAX_IMAGES_PER_PRODUCT,
   DEFAULT_MULTIPART_THRESHOLD_BYTES,
   DEFAULT_UPLOAD_CONCURRENCY,
+  DEFAULT_MAX_OPEN_UPLOADS_PER_ADMIN,
+  DEFAULT_NEW_UPLOADS_PER_MINUTE,
+  DEFAULT_NEW_UPLOADS_PER_MINUTE_PER_ADDRESS,
 } from '~/uploads/limits'
 
 const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.url().optional())
@@ -90,6 +93,15 @@ export const EnvSchema = z.object({
     .min(5 * 1024 * 1024, 'must be at least 5 MiB (the smallest S3 part)')
     .default(DEFAULT_MULTIPART_THRESHOLD_BYTES),
   UPLOAD_CONCURRENCY: z.coerce.number().int().min(1).max(20).default(DEFAULT_UPLOAD_CONCURRENCY),
+  /** Uploads an admin may have signed and not yet saved with a product (0: no cap). */
+  MAX_OPEN_UPLOADS_PER_ADMIN: z.coerce.number().int().min(0).default(DEFAULT_MAX_OPEN_UPLOADS_PER_ADMIN),
+  /** New uploads signed a minute, per admin and per client address (0: no limit). */
+  NEW_UPLOADS_PER_MINUTE: z.coerce.number().int().min(0).default(DEFAULT_NEW_UPLOADS_PER_MINUTE),
+  NEW_UPLOADS_PER_MINUTE_PER_ADDRESS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(DEFAULT_NEW_UPLOADS_PER_MINUTE_PER_ADDRESS),
   STAGING_EXPIRY_DAYS: z.coerce.number().int().min(1).default(1),
   /** A submit that S3 or PostgreSQL keeps waiting this long comes back as the form, with a message. */
   SUBMIT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(120).default(25),

@@ -10,7 +10,7 @@ const FAILURE_MEMORY_SECONDS = 24 * 60 * 60
 type Scope = keyof typeof FREE_FAILURES
 
 /** rate-limiter-flexible talks to a `pg`-style client; postgres.js answers the same questions. */
-function pgStyleClient(sql: Sql) {
+export function pgStyleClient(sql: Sql) {
   return {
     async query({ text, values }: { text: string; values?: unknown[] }) {
       const rows = await sql.unsafe(text, (values ?? []) as never[])

@@ -1,5 +1,5 @@
 import { Pool } from 'undici'
-import { cpuSnapshot, cpuUsed, median, startBenchApp, type Row } from './support'
+import { cpuSnapshot, cpuUsed, median, startAnotherApp, startBenchApp, type Row } from './support'
 
 const CONNECTIONS = 50
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3)
@@ -113,11 +113,35 @@ export async function benchSigning(): Promise<Row[]> {
         }),
       },
     }
+    // The same server with the per-admin rate limiter on (two upserts in PostgreSQL per new upload),
+    // at rates it never reaches here; the open-uploads cap stays off, since its count is bounded by the
+    // cap (500 by default) and here the admin's open uploads grow by thousands a second.
+    const limited = await startAnotherApp(ctx, {
+      NEW_UPLOADS_PER_MINUTE: '1000000000',
+      NEW_UPLOADS_PER_MINUTE_PER_ADDRESS: '1000000000',
+    })
+    const limitedPid = limited.app.process.pid
+    const classifyLimited = (pid: number, comm: string) =>
+      pid === limitedPid ? 'app' : comm.startsWith('postgres') ? 'postgres' : null
+    const limitedPut: LoadRequest = {
+      ...requests.put,
+      headers: { ...headers, Cookie: limited.cookie, Origin: limited.app.url },
+    }
     // Interleaved rounds, medians: the machine's speed drifts, and neither side should get the quiet minute.
-    const results: Record<keyof typeof requests, LoadResult[]> = { ping: [], part: [], put: [] }
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const name of ['ping', 'part', 'put'] as const)
-        results[name].push(await load(url, requests[name], classify))
+    const results: Record<keyof typeof requests | 'limited', LoadResult[]> = {
+      ping: [],
+      part: [],
+      put: [],
+      limited: [],
+    }
+    try {
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const name of ['ping', 'part', 'put'] as const)
+          results[name].push(await load(url, requests[name], classify))
+        results.limited.push(await load(limited.app.url, limitedPut, classifyLimited))
+      }
+    } finally {
+      await limited.app.stop()
     }
     const summary = (all: LoadResult[]): LoadResult => ({
       rps: median(all.map((r) => r.rps)),
@@ -131,6 +155,7 @@ export async function benchSigning(): Promise<Row[]> {
     const ping = summary(results.ping)
     const part = summary(results.part)
     const put = summary(results.put)
+    const limitedSummary = summary(results.limited)
     const row = (name: string, r: LoadResult): Row => ({
       benchmark: name,
       measured: `${r.rps.toFixed(0)} req/s, p99 ${r.p99.toFixed(1)} ms${r.errors ? `, ${r.errors} errors` : ''}`,
@@ -143,6 +168,14 @@ export async function benchSigning(): Promise<Row[]> {
     return [
       row('sign route, uploadPart, 50 conns vs /ping', part),
       row('sign route, putObject (new key), 50 conns vs /ping', put),
+      {
+        benchmark: '  putObject with the per-admin rate limiter on, against it off',
+        measured: `${limitedSummary.rps.toFixed(0)} req/s, p99 ${limitedSummary.p99.toFixed(1)} ms${limitedSummary.errors ? `, ${limitedSummary.errors} errors` : ''}`,
+        baseline: `${put.rps.toFixed(0)} req/s off`,
+        result: `${(limitedSummary.rps / put.rps).toFixed(2)}x`,
+        goal: '-',
+        verdict: '-',
+      },
       {
         // The server is one thread: its CPU time per request bounds its rate. PostgreSQL runs beside it.
         benchmark: '  (diagnostic) CPU µs per request: uploadPart / putObject',

@@ -100,6 +100,44 @@ describe('UploadSigner checks every answer of the signing route', () => {
     answering(401, { error: 'Sign in as an admin first.' })
     await expect(signer.sign({ method: 'PUT', key: 'a.png' }, file)).rejects.toThrow(/session has ended/)
   })
+
+  it('waits out a 429 for as long as Retry-After says, then signs, so the file waits rather than fails', async () => {
+    vi.useFakeTimers()
+    try {
+      const fetched: number[] = []
+      vi.stubGlobal(
+        'fetch',
+        vi.fn(async () => {
+          fetched.push(Date.now())
+          return fetched.length === 1
+            ? Response.json(
+                { error: 'More than 300 new uploads a minute…', retryAfter: 7 },
+                {
+                  status: 429,
+                  headers: { 'Retry-After': '7' },
+                },
+              )
+            : Response.json({
+                method: 'PUT',
+                url: 'http://s3.example/b/k?X-Amz-Signature=1',
+                key: 'k',
+                ref: 'r.s',
+              })
+        }),
+      )
+      const signing = new UploadSigner(300_000, 'http://app.example/uploads/sign', null).sign(
+        { method: 'PUT', key: 'a.png' },
+        file,
+      )
+      await vi.advanceTimersByTimeAsync(6_900)
+      expect(fetched).toHaveLength(1)
+      await vi.advanceTimersByTimeAsync(200)
+      await expect(signing).resolves.toMatchObject({ key: 'k' })
+      expect(fetched[1]! - fetched[0]!).toBeGreaterThanOrEqual(7_000)
+    } finally {
+      vi.useRealTimers()
+    }
+  })
 })
 
 describe('UploadSigner signs every request with the digest of its bytes', () => {

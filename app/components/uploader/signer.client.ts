@@ -8,6 +8,9 @@ import {
 } from '~/uploads/signing-protocol'
 import { DigestError, FileDigests } from './digest.client'
 
+/** How often a request waits out the signing route's 429 before the file fails (each up to 2 minutes). */
+const MAX_LIMIT_WAITS = 10
+
 /** A refusal from the signing route (or the route out of reach); `status` is its HTTP status. */
 export class SigningError extends Error {
   constructor(
@@ -319,15 +322,26 @@ export class UploadSigner {
     throw new SigningError(message, status)
   }
 
+  /**
+   * POSTs to the signing route. Past the admin's limits on new uploads it answers 429 with Retry-After:
+   * the request waits that long and goes again, so the files wait rather than fail.
+   */
   async #post(body: Record<string, unknown>) {
-    const response = await fetch(this.endpoint, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(body),
-      credentials: 'same-origin',
-    }).catch(() => {
-      throw new SigningError('The app could not be reached to sign the upload.', 503)
-    })
-    return { status: response.status, json: (await response.json().catch(() => ({}))) as unknown }
+    for (let attempt = 0; ; attempt++) {
+      const response = await fetch(this.endpoint, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+        credentials: 'same-origin',
+      }).catch(() => {
+        throw new SigningError('The app could not be reached to sign the upload.', 503)
+      })
+      const wait = Number(response.headers.get('Retry-After'))
+      if (response.status === 429 && attempt < MAX_LIMIT_WAITS && wait > 0) {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(wait, 120) * 1000))
+        continue
+      }
+      return { status: response.status, json: (await response.json().catch(() => ({}))) as unknown }
+    }
   }
 }
