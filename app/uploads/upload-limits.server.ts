@@ -84,21 +84,28 @@ export async function reserveNewUploads(
     { scope: 'admin' as const, key: String(adminId), points: settings.perMinuteAdmin },
     { scope: 'address' as const, key: address, points: settings.perMinuteAddress },
   ].filter((rate) => rate.points > 0)
-  for (const { scope, key, points } of rates) {
+  for (const { points } of rates) {
     if (count > points) {
       throw new UploadLimitError(
         `At most ${points} new uploads a minute can be signed; add fewer at once.`,
         60,
       )
     }
-    const wait = await limiter(scope, points)
-      .consume(key, count)
-      .then(() => 0, waitOf)
-    if (wait > 0) {
-      throw new UploadLimitError(
-        `More than ${points} new uploads a minute were started ${scope === 'admin' ? 'by this admin' : 'from this address'}; the uploads go on in ${wait} s.`,
-        wait,
-      )
-    }
+  }
+  // Both at once: each is one upsert in PostgreSQL.
+  const waits = await Promise.all(
+    rates.map(({ scope, key, points }) =>
+      limiter(scope, points)
+        .consume(key, count)
+        .then(() => 0, waitOf),
+    ),
+  )
+  const over = waits.findIndex((wait) => wait > 0)
+  if (over >= 0) {
+    const { scope, points } = rates[over]!
+    throw new UploadLimitError(
+      `More than ${points} new uploads a minute were started ${scope === 'admin' ? 'by this admin' : 'from this address'}; the uploads go on in ${waits[over]} s.`,
+      waits[over]!,
+    )
   }
 }
