@@ -3,7 +3,7 @@ import { hostname } from 'node:os'
 import { Logger, run, runMigrations, type Runner, type TaskList, type WorkerEvents } from 'graphile-worker'
 import pg from 'pg'
 import { z } from 'zod'
-import { processImage } from '~/images/process-job.server'
+import { ImageBusyError, processImage } from '~/images/process-job.server'
 import { forgetUnattachedProcessing, stalledProcessing } from '~/models/image-processing.server'
 import { forgetAppliedEdits } from '~/models/product-edits.server'
 import { forgetExpiredSessions } from '~/models/admin.server'
@@ -13,7 +13,7 @@ import { cleanupStaging } from '~/utils/cleanup.server'
 import { getSql } from '~/utils/db.server'
 import { getEnv } from '~/utils/env.server'
 import { getS3, STAGING_PREFIX } from '~/utils/storage.server'
-import { queueImageProcessing, TASK } from './queue.server'
+import { PROCESS_IMAGE_ATTEMPTS, queueImageProcessing, TASK } from './queue.server'
 
 /**
  * Scheduled work, run by whichever worker is free; graphile-worker records each cron tick in PostgreSQL,
@@ -29,11 +29,34 @@ const ProcessImagePayload = z.object({ id: z.uuid() })
 
 /** An attached image pending this long with no job has lost it (or predates variants): queued again. */
 const STALLED_MS = 10 * 60_000
+/** An image another worker holds is asked about again this much later (its claim lapses in 15 s if it died). */
+const BUSY_RETRY_MS = 5_000
 
 export const taskList: TaskList = {
   async [TASK.processImage](payload, helpers) {
     const { id } = ProcessImagePayload.parse(payload)
-    const outcome = await processImage(id, { final: helpers.job.attempts >= helpers.job.max_attempts })
+    let outcome
+    try {
+      outcome = await processImage(id, { final: helpers.job.attempts >= helpers.job.max_attempts })
+    } catch (error) {
+      if (!(error instanceof ImageBusyError)) throw error
+      // An expected race (the early check's job and the save's), not a failure: one line, no stack, and
+      // the same job key again a little later, which then finds the image made.
+      console.info(
+        `[worker] image ${id}: another worker is making it; asking again in ${BUSY_RETRY_MS / 1000} s`,
+      )
+      await helpers.addJob(
+        TASK.processImage,
+        { id },
+        {
+          jobKey: `image:${id}`,
+          jobKeyMode: 'replace',
+          runAt: new Date(Date.now() + BUSY_RETRY_MS),
+          maxAttempts: PROCESS_IMAGE_ATTEMPTS,
+        },
+      )
+      return
+    }
     if (outcome === 'failed') console.warn(`[worker] image ${id}: processing failed for good`)
   },
   async [TASK.storageDeletions]() {
