@@ -33,6 +33,8 @@ export function useFormDraft({
   names.current = Object.keys(initial)
   /** What the form held when a draft was last forgotten: not a draft until something changes. */
   const baseline = useRef(JSON.stringify(initial))
+  /** Set once the save succeeded: a keystroke's write still pending must not bring the draft back. */
+  const saved = useRef(false)
 
   useEffect(() => {
     if (!fresh) return
@@ -56,6 +58,7 @@ export function useFormDraft({
       return fields
     }
     const save = () => {
+      if (saved.current) return
       const fields = current()
       if (JSON.stringify(fields) !== baseline.current) write(storageKey, fields)
     }
@@ -83,8 +86,8 @@ export function useFormDraft({
       navigation.formMethod?.toUpperCase() === 'POST' &&
       navigation.location.pathname !== location.pathname
     ) {
+      saved.current = true
       forget(storageKey)
-      baseline.current = ''
     }
   }, [navigation, location.pathname, storageKey])
 

@@ -14,6 +14,8 @@ export interface ProxyOptions {
 
 export interface Proxy {
   port: number
+  /** The target port that answered each request, in order: which server a request reached. */
+  served: number[]
   stop(): Promise<void>
 }
 
@@ -29,8 +31,10 @@ export async function startProxy({
   dropCookies = false,
 }: ProxyOptions): Promise<Proxy> {
   let next = 0
+  const served: number[] = []
   const server = http.createServer((req, res) => {
     const target = targets[next++ % targets.length]!
+    served.push(target.port)
     const headers = { ...req.headers }
     if (host === 'rewrite') headers.host = `${target.host}:${target.port}`
     if (forwarded) {
@@ -55,6 +59,7 @@ export async function startProxy({
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return {
     port: (server.address() as AddressInfo).port,
+    served,
     stop: () =>
       new Promise((resolve) => {
         server.closeAllConnections()
