@@ -1,5 +1,5 @@
 import type { Express, Request } from 'express'
-import { normalizeHost } from '../app/utils/origin'
+import { appOriginAliases, normalizeHost } from '../app/utils/origin'
 
 /** Answered whatever the Host: a load balancer's health checks name the server by its own address. */
 const ANY_HOST_PATHS = new Set(['/healthz', '/ping'])
@@ -29,10 +29,12 @@ export function holdToAppOrigin(
   { appOrigin, allowedHosts }: { appOrigin: string; allowedHosts: string[] },
 ) {
   const { host: appHost, protocol } = new URL(appOrigin)
-  const allowed = new Set([
-    normalizeHost(appHost, protocol),
-    ...allowedHosts.map((h) => normalizeHost(h, protocol)),
-  ])
+  // The app's own names (localhost and 127.0.0.1 on this machine) pass as they came; a proxy's address
+  // from ALLOWED_HOSTS is made APP_ORIGIN's before Remix sees it.
+  const ownHosts = new Map(
+    appOriginAliases(appOrigin).map((o) => [normalizeHost(new URL(o).host, protocol), new URL(o).host]),
+  )
+  const allowed = new Set([...ownHosts.keys(), ...allowedHosts.map((h) => normalizeHost(h, protocol))])
   app.use((req, res, next) => {
     const host = normalizeHost(requestHost(req), protocol)
     if (!allowed.has(host) && !ANY_HOST_PATHS.has(req.path)) {
@@ -47,7 +49,7 @@ export function holdToAppOrigin(
         )
       return
     }
-    req.headers.host = appHost
+    req.headers.host = ownHosts.get(host) ?? appHost
     delete req.headers['x-forwarded-host']
     next()
   })

@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-s3'
 import { STAGING_PREFIX } from './storage.server'
 import { errorMessage } from './errors'
+import { appOriginAliases } from './origin'
 
 export interface BucketPolicyOptions {
   bucket: string
@@ -58,11 +59,7 @@ export function desiredLifecycle(stagingExpiryDays: number): LifecycleRule[] {
 
 /** The local origin and its 127.0.0.1 / localhost twin, so either address works in development. */
 export function corsOriginsFor(appOrigin: string): string[] {
-  const url = new URL(appOrigin)
-  const origins = new Set([url.origin])
-  if (url.hostname === 'localhost') origins.add(url.origin.replace('localhost', '127.0.0.1'))
-  if (url.hostname === '127.0.0.1') origins.add(url.origin.replace('127.0.0.1', 'localhost'))
-  return [...origins]
+  return appOriginAliases(appOrigin)
 }
 
 /**

@@ -23,6 +23,13 @@ describe('isAllowedMutationOrigin', () => {
     expect(isAllowedMutationOrigin({ ...base, origin: null, fetchSite: 'cross-site' })).toBe(false)
   })
 
+  it('takes the other loopback name of a localhost APP_ORIGIN as the app, and no other', () => {
+    const local = { ...base, appOrigin: 'http://localhost:3000' }
+    expect(isAllowedMutationOrigin({ ...local, origin: 'http://127.0.0.1:3000' })).toBe(true)
+    expect(isAllowedMutationOrigin({ ...local, origin: 'http://127.0.0.1:3001' })).toBe(false)
+    expect(isAllowedMutationOrigin({ ...local, origin: 'http://localhost.evil.example:3000' })).toBe(false)
+  })
+
   it('lets safe methods and non-browser clients through', () => {
     expect(isAllowedMutationOrigin({ ...base, method: 'GET', origin: 'https://evil.example' })).toBe(true)
     expect(isAllowedMutationOrigin({ ...base, origin: null, fetchSite: null })).toBe(true)

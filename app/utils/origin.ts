@@ -21,7 +21,19 @@ export function isAllowedMutationOrigin(facts: OriginFacts): boolean {
   if (SAFE_METHODS.has(facts.method.toUpperCase())) return true
   const { origin, fetchSite } = facts
   if (origin === null) return !fetchSite || fetchSite === 'same-origin' || fetchSite === 'none'
-  return origin === facts.appOrigin
+  return appOriginAliases(facts.appOrigin).includes(origin)
+}
+
+/**
+ * The origins that are the app: APP_ORIGIN, and on this machine its other loopback name (localhost and
+ * 127.0.0.1 are one server to a developer). The bucket's CORS rule lists the same.
+ */
+export function appOriginAliases(appOrigin: string): string[] {
+  const url = new URL(appOrigin)
+  const origins = new Set([url.origin])
+  if (url.hostname === 'localhost') origins.add(url.origin.replace('localhost', '127.0.0.1'))
+  if (url.hostname === '127.0.0.1') origins.add(url.origin.replace('127.0.0.1', 'localhost'))
+  return [...origins]
 }
 
 /** "shop.example" and "shop.example:443" are one host for https: the default port is dropped. */

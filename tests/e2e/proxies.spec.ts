@@ -79,6 +79,12 @@ test('behind a proxy that keeps Host, one that forwards it, and one that rewrite
   }
 })
 
+test('a localhost APP_ORIGIN is also the app at 127.0.0.1, as a developer opens it', async () => {
+  const alias = `127.0.0.1:${proxies.keepsHost.port}`
+  const answer = await signIn(proxies.keepsHost.port, { Host: alias, Origin: `http://${alias}` })
+  expect(answer.status, answer.body).toBe(302)
+})
+
 test('a proxy that rewrites Host bare to an address no setting names gets a 421 that says what to set, never a 500', async () => {
   const page = await request(proxies.bareUnlisted.port, { path: '/products', headers: { Host: publicHost } })
   expect(page.status).toBe(421)
