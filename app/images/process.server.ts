@@ -1,7 +1,8 @@
 import sharp, { type Sharp, type SharpOptions } from 'sharp'
 import { rgbaToThumbHash } from 'thumbhash'
 import { errorMessage } from '~/utils/errors'
-import { isHeifTruncated, readHeifContainer } from '~/uploads/heif-container'
+import { isHeifTruncated, readHeifContainer, type HeifContainer } from '~/uploads/heif-container'
+import { isHeifType } from '~/uploads/image-types'
 import { detectImageType } from '~/uploads/sniff'
 import { decodeHeic, HeicDecodeError } from './heic-decoder.server'
 import {
@@ -69,7 +70,7 @@ const ANIMATED_FORMATS = new Set(['gif', 'webp', 'png'])
 const DAMAGED = 'It is damaged or incomplete: export or download it again, then add it.'
 
 async function process(original: Uint8Array, maxPixels: number): Promise<ProcessedImage> {
-  const input = heifInput(original)
+  const { input, container } = heifInput(original)
   // 'error' refuses truncated and corrupt data; mere warnings (stray bytes after the end) pass.
   const open = (options: SharpOptions = {}) =>
     sharp(input, { limitInputPixels: maxPixels, failOn: 'error', ...options }).timeout({
@@ -78,7 +79,9 @@ async function process(original: Uint8Array, maxPixels: number): Promise<Process
   let decoded: Sharp | null = null
   let width: number
   let animated = false
-  if (decodesWithLibheif(input)) {
+  // HEVC-coded HEIF (iPhone and most Android photos), which sharp's own libvips cannot decode; an AVIF,
+  // or a HEIF holding AV1, goes to libvips.
+  if (container && container.type !== 'image/avif' && container.primaryType !== 'av01') {
     const heic = await decodeHeic(input, {
       maxPixels,
       timeoutMs: TIMEOUT_SECONDS * 1000,
@@ -150,11 +153,9 @@ async function process(original: Uint8Array, maxPixels: number): Promise<Process
  * original is kept as uploaded), which libvips' loader otherwise refuses although the file carries a
  * still primary image; libvips reads no AVIF sequences, so the page shows that still image.
  */
-function heifInput(input: Uint8Array): Uint8Array {
-  const container = ['image/avif', 'image/heic', 'image/heif'].includes(detectImageType(input) ?? '')
-    ? readHeifContainer(input)
-    : null
-  if (!container) return input
+function heifInput(input: Uint8Array): { input: Uint8Array; container: HeifContainer | null } {
+  const container = isHeifType(detectImageType(input)) ? readHeifContainer(input) : null
+  if (!container) return { input, container }
   if (isHeifTruncated(input))
     throw new UnprocessableImageError(DAMAGED, 'a top-level box runs past the end of the file')
   if (!container.primaryType) {
@@ -163,24 +164,14 @@ function heifInput(input: Uint8Array): Uint8Array {
       `no primary image item (brands ${container.brands.join(', ')})`,
     )
   }
-  if (container.brands[0] !== 'avis') return input
+  if (container.brands[0] !== 'avis') return { input, container }
   const still = Uint8Array.from(input)
   still.set([0x61, 0x76, 0x69, 0x66], 8)
-  return still
-}
-
-/**
- * HEVC-coded HEIF (iPhone and most Android photos), which sharp's own libvips cannot decode; an AVIF,
- * or a HEIF holding AV1, goes to libvips.
- */
-function decodesWithLibheif(input: Uint8Array) {
-  const type = detectImageType(input)
-  if (type === 'image/heic') return true
-  return type === 'image/heif' && readHeifContainer(input)?.primaryType !== 'av01'
+  return { input: still, container }
 }
 
 /** The decoder's complaint, in words an admin can act on; its own words stay in `detail`, for the log. */
-export function describeFailure(error: unknown, maxPixels: number, input?: Uint8Array) {
+function describeFailure(error: unknown, maxPixels: number, input?: Uint8Array) {
   const detail = errorMessage(error).replace(/\s+/g, ' ').trim().slice(0, 500)
   const fail = (message: string) => new UnprocessableImageError(message, detail)
   const reason = error instanceof HeicDecodeError ? error.reason : null

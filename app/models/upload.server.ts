@@ -46,7 +46,6 @@ export async function recordPartDigests({
 }
 
 export interface UploadDigests {
-  multipart: boolean
   contentMd5: string | null
   /** Part number (as a string, JSON's keys) to lowercase hex MD5. */
   partMd5s: Record<string, string> | null
@@ -55,7 +54,7 @@ export interface UploadDigests {
 /** The digests recorded for an upload; null when the key was never issued. */
 export async function uploadDigests({ key }: { key: string }): Promise<UploadDigests | null> {
   const [row] = await getSql()<UploadDigests[]>`
-    select multipart, content_md5 as "contentMd5", part_md5s as "partMd5s" from uploads where key = ${key}`
+    select content_md5 as "contentMd5", part_md5s as "partMd5s" from uploads where key = ${key}`
   return row ?? null
 }
 

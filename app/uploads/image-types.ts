@@ -52,6 +52,13 @@ export type ImageType = keyof typeof IMAGE_TYPES
 
 export const ALLOWED_IMAGE_TYPES = Object.keys(IMAGE_TYPES) as [ImageType, ...ImageType[]]
 
+/** The types in a HEIF container (ISOBMFF boxes), whose size comes from the container itself. */
+const HEIF_TYPES: readonly ImageType[] = ['image/avif', 'image/heic', 'image/heif']
+
+export function isHeifType(type: ImageType | null): type is 'image/avif' | 'image/heic' | 'image/heif' {
+  return type !== null && HEIF_TYPES.includes(type)
+}
+
 export const IMAGE_EXTENSIONS = Object.fromEntries(
   ALLOWED_IMAGE_TYPES.map((type) => [type, IMAGE_TYPES[type].extension]),
 ) as { [T in ImageType]: (typeof IMAGE_TYPES)[T]['extension'] }

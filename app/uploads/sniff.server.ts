@@ -1,7 +1,7 @@
 import sharp from 'sharp'
 import { readHeifContainer, readHeifTail } from './heif-container'
 import { detectImageType, jpegPrecision, sniffImage, type SniffedImage } from './sniff'
-import { IMAGE_TYPES, type ImageType } from './image-types'
+import { IMAGE_TYPES, isHeifType, type ImageType } from './image-types'
 
 /** The rest of an object whose first bytes did not hold its whole header. */
 export interface ObjectReader {
@@ -19,8 +19,6 @@ export type UploadSniff =
   | { ok: false; problem: 'not-an-image' | 'no-size'; type: ImageType | null }
   | { ok: false; problem: 'unsupported'; type: ImageType; precision: number }
 
-const HEIF_FAMILY: readonly ImageType[] = ['image/avif', 'image/heic', 'image/heif']
-
 /**
  * What a file's first bytes prove: an accepted image with its size, or why not. The header reader
  * gives the size where it can; where it gives up (arithmetic-coded and lossless JPEGs), libvips reads
@@ -30,7 +28,7 @@ const HEIF_FAMILY: readonly ImageType[] = ['image/avif', 'image/heic', 'image/he
 export async function sniffUpload(head: Uint8Array, object?: ObjectReader): Promise<UploadSniff> {
   const type = detectImageType(head)
   if (!type) return { ok: false, problem: 'not-an-image', type: null }
-  if (HEIF_FAMILY.includes(type)) {
+  if (isHeifType(type)) {
     const sniffed = sniffImage(head) ?? (object ? await readHeifSize(head, object) : null)
     return sniffed ? { ok: true, image: sniffed } : { ok: false, problem: 'no-size', type }
   }

@@ -1,6 +1,6 @@
 import { imageSize } from 'image-size'
 import { readHeifContainer } from './heif-container'
-import type { ImageType } from './image-types'
+import { isHeifType, type ImageType } from './image-types'
 
 export interface SniffedImage {
   type: ImageType
@@ -31,10 +31,9 @@ export function detectImageType(head: Uint8Array): ImageType | null {
 export function sniffImage(head: Uint8Array): SniffedImage | null {
   const type = detectImageType(head)
   if (!type) return null
-  if (type === 'image/avif' || type === 'image/heic' || type === 'image/heif') {
+  if (isHeifType(type)) {
     // The primary image's own size, turned as the container says (not a thumbnail's or a tile's).
-    const container = readHeifContainer(head)
-    const { width, height } = container ?? {}
+    const { width, height } = readHeifContainer(head) ?? {}
     return width && height ? { type, width, height } : null
   }
   try {

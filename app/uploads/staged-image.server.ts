@@ -35,7 +35,11 @@ export async function checkStagedUpload(
   { maxImageBytes: maxBytes, maxImagePixels }: Pick<UploadLimits, 'maxImageBytes' | 'maxImagePixels'>,
 ): Promise<StagedCheck> {
   const name = ref.fileName
-  const info = await readObjectStart(ref.key, SNIFF_BYTES)
+  // The object's first bytes and the digests it was uploaded with, at once: S3 and PostgreSQL.
+  const [info, digests] = await Promise.all([
+    readObjectStart(ref.key, SNIFF_BYTES),
+    uploadDigests({ key: ref.key }),
+  ])
   if (!info)
     return {
       ok: false,
@@ -45,7 +49,7 @@ export async function checkStagedUpload(
     return { ok: false, error: `${name} is larger than ${formatBytes(maxBytes)}, the limit for one image.` }
   }
   if (!info.etag) throw new Error(`S3 returned no ETag for ${ref.key}`)
-  const held = holdEtag(info.etag, await uploadDigests({ key: ref.key }), info.opaqueEtag)
+  const held = holdEtag(info.etag, digests, info.opaqueEtag)
   if (held.verdict === 'mismatch') {
     console.warn(`ETag mismatch on ${ref.key}: S3 has ${info.etag}, the digests imply ${held.expected}`)
     return { ok: false, error: `${name} changed or was damaged on its way to storage; add it again.` }

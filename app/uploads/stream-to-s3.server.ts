@@ -184,7 +184,7 @@ export async function streamToS3(options: StreamUploadOptions): Promise<Streamed
 async function heldToDigests(stored: StreamedObject, opaque: boolean, s3: S3Client, bucket: string) {
   const { contentMd5, partMd5s } = stored
   const parts = partMd5s && Object.fromEntries(partMd5s.map((md5, i) => [i + 1, md5]))
-  const held = holdEtag(stored.etag, { multipart: parts !== null, contentMd5, partMd5s: parts }, opaque)
+  const held = holdEtag(stored.etag, { contentMd5, partMd5s: parts }, opaque)
   if (held.verdict !== 'mismatch') return stored
   await deleteObjects([stored.key], { s3, bucket }).catch((error: unknown) =>
     console.error(`Could not delete the damaged upload ${stored.key}`, error),

@@ -78,8 +78,9 @@ type Upload = { ref: string; file: UploadFile }
  * at a time; the next goes once every request of a drop (or of a file's parts) has its digest, or, in a
  * group with much to hash (STREAM_GROUP_BYTES), as soon as the uploader waits for a request whose digest
  * is known, carrying every request ready by then: a large drop's first uploads start after their own
- * digests, and the rest are signed together before their turn. A signature made ahead is used once, and only in the first half of its life; after
- * that (or after any failure) the request is signed again, so an expired URL still never needs the admin.
+ * digests, and the rest are signed together before their turn. A signature made ahead is used once,
+ * and only in the first half of its life; after that (or after any failure) the request is signed again,
+ * so an expired URL still never needs the admin.
  */
 export class UploadSigner {
   readonly #ahead = new Map<string, Promise<Ahead | null>>()
